@@ -1,0 +1,31 @@
+# Two commands for a fresh machine:
+#   make run    installs into .venv and runs the main job (baseline scenario)
+#   make test   installs into .venv (with test tools) and runs the test suite
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Mesa 3.5 needs Python >= 3.12: take the first such interpreter on PATH or under pyenv.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
+             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; \
+           done)
+
+.PHONY: run test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or run make PYTHON=/path/to/python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/abm run --scenario baseline
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check abm tests
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check abm tests
+	$(VENV)/bin/ruff format --check abm tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,8 @@
+"""Agent-based model of distributed production (home workshops) against central factories
+running demand-pull production with mistake-proofing. See README.md and docs/ODD.md."""
+
+from abm.model import ProductionEconomy
+from abm.parameters import DEFAULTS, PARAMETERS, ParameterError
+
+__all__ = ["ProductionEconomy", "PARAMETERS", "DEFAULTS", "ParameterError"]
+__version__ = "0.1.0"

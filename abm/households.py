@@ -1,0 +1,125 @@
+"""Households: needs, budgets, holdings and quality memory, held as arrays for bulk work.
+
+Every household is also a Mesa agent (`abm.agents.Consumer`), a thin view on one row of these
+arrays, so the model scales to 100,000 households while Mesa's tools still see agents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from abm.formulas import demand_multiplier
+from abm.ledger import MODES
+from abm.market import Shoppers
+
+NOBODY = -1
+
+
+class Households:
+    """State and bulk behaviour of all households."""
+
+    def __init__(self, p: dict, rng: np.random.Generator) -> None:
+        n = p["n_consumers"]
+        self.p = p
+        self.rng = rng
+        self.x = rng.integers(0, p["grid_width"], n)
+        self.y = rng.integers(0, p["grid_height"], n)
+        side = p["neighbourhood_cells"]
+        blocks_x = -(-p["grid_width"] // side)
+        self.neighbourhood = (self.y // side) * blocks_x + self.x // side
+        self.cash = p["initial_savings"] * rng.lognormal(-0.125, 0.5, n)
+        self.holdings = np.zeros(n, dtype=np.int64)
+        self.pending = np.zeros(n, dtype=bool)  # an open need, not yet ordered
+        self.awaiting = np.zeros(n, dtype=bool)  # ordered from a workshop, not yet delivered
+        self.waiting_days = np.zeros(n, dtype=np.int64)
+        self.custom = np.zeros(n, dtype=bool)
+        spread = p["preference_dispersion"]
+
+        def draw(mean: float) -> np.ndarray:
+            return mean * rng.lognormal(-spread**2 / 2, spread, n)
+
+        self.logit_scale = draw(p["logit_scale"])
+        self.defect_hassle = draw(p["defect_hassle_cost"])
+        self.impatience = draw(p["impatience_per_day"])
+        self.mismatch_cost = draw(p["custom_mismatch_cost"])
+        self.defect_belief = np.full((n, len(MODES)), p["prior_defect_belief"])
+        self.employer = np.full(n, NOBODY, dtype=np.int64)  # unique_id of the factory
+        self.owns_workshop = np.zeros(n, dtype=bool)
+        self.injured_days = np.zeros(n, dtype=np.int64)
+        self.last_mode = np.full(n, NOBODY, dtype=np.int64)
+        self.income_today = np.zeros(n)
+        self.surplus_today = np.zeros(len(MODES))
+        self.unmet_today = 0
+
+    def __len__(self) -> int:
+        return len(self.cash)
+
+    def willingness_to_pay(self, idx: np.ndarray) -> np.ndarray:
+        """Diminishing marginal utility: each unit held lowers the value of one more."""
+        return self.p["good_value"] * self.p["marginal_utility_decay"] ** self.holdings[idx]
+
+    def wear_out(self) -> None:
+        """Held units break at random; a broken unit no longer counts."""
+        self.holdings -= self.rng.binomial(self.holdings, 1.0 / self.p["good_lifetime_days"])
+
+    def arrive_needs(self, day: int) -> int:
+        """New needs at the day's demand-pattern rate; returns how many arrived."""
+        p = self.p
+        rate = p["need_rate"] * demand_multiplier(
+            day, p["demand_cycle_days"], p["demand_peak_days"], p["peak_to_mean"]
+        )
+        free = ~(self.pending | self.awaiting)
+        new = free & (self.rng.random(len(self)) < min(rate, 1.0))
+        self.pending |= new
+        self.waiting_days[new] = 0
+        self.custom[new] = self.rng.random(int(new.sum())) < p["custom_share"]
+        return int(new.sum())
+
+    def expire_needs(self) -> int:
+        """Needs open longer than households' patience are given up: unmet demand."""
+        self.waiting_days[self.pending] += 1
+        gone = self.pending & (self.waiting_days > self.p["need_patience_days"])
+        self.pending[gone] = False
+        return int(gone.sum())
+
+    def shoppers(self, idx: np.ndarray) -> Shoppers:
+        """The choice-relevant view of households `idx`."""
+        return Shoppers(
+            x=self.x[idx].astype(float),
+            y=self.y[idx].astype(float),
+            budget=self.cash[idx],
+            willingness_to_pay=self.willingness_to_pay(idx),
+            logit_scale=self.logit_scale[idx],
+            defect_hassle=self.defect_hassle[idx],
+            impatience=self.impatience[idx],
+            mismatch_cost=self.mismatch_cost[idx],
+            custom=self.custom[idx],
+            defect_belief=self.defect_belief[idx],
+        )
+
+    def receive(self, idx: np.ndarray, mode: int, defective: np.ndarray) -> None:
+        """Households get units: remember their quality; keep the good ones, reopen the rest."""
+        rate = self.p["memory_learning_rate"]
+        belief = self.defect_belief[idx, mode]
+        self.defect_belief[idx, mode] = (1 - rate) * belief + rate * defective
+        kept = idx[~defective]
+        self.holdings[kept] += 1
+        self.last_mode[idx] = mode
+        returned = idx[defective]
+        self.pending[returned] = True
+        self.waiting_days[returned] = 0
+
+    def spread_word_of_mouth(self) -> None:
+        """Each household's memory moves toward its neighbourhood's mean opinion."""
+        w = self.p["word_of_mouth_rate"]
+        if w == 0:
+            return
+        count = np.bincount(self.neighbourhood)
+        for m in range(len(MODES)):
+            total = np.bincount(self.neighbourhood, weights=self.defect_belief[:, m])
+            mean = total[self.neighbourhood] / count[self.neighbourhood]
+            self.defect_belief[:, m] += w * (mean - self.defect_belief[:, m])
+
+    def available_workers(self) -> np.ndarray:
+        """Households free to take a factory job."""
+        return np.flatnonzero((self.employer == NOBODY) & ~self.owns_workshop)

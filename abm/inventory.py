@@ -1,0 +1,133 @@
+"""Store replenishment policies: how a store turns its stock and demand into orders.
+
+Each policy is sized at review points from the demand forecast (`resize`) and asked each day how
+much to order given the store's inventory position (on hand + on order). Pull policies order
+only when consumption has drawn stock down; push is handled by the factory's plan instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from abm.formulas import eoq, kanban_cards, reorder_point, z_for_service_level
+
+DAYS_PER_YEAR = 365.0
+
+
+class DemandForecast:
+    """Moving average (and standard deviation) of the last `window` days of demand."""
+
+    def __init__(self, window: int, initial_mean: float) -> None:
+        self.window = window
+        self.history: deque[float] = deque([initial_mean] * window, maxlen=window)
+
+    def record(self, demand: float) -> None:
+        self.history.append(demand)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.history))
+
+    @property
+    def sd(self) -> float:
+        return float(np.std(self.history, ddof=1)) if self.window > 1 else 0.0
+
+
+class ReplenishmentPolicy:
+    """Base: orders nothing. Subclasses size themselves at review and order each day."""
+
+    name = "push"
+
+    def resize(self, forecast: DemandForecast, lead_time: float, unit_cost: float) -> None:
+        """Recompute the policy's parameters from the forecast."""
+
+    def order(self, inventory_position: float, forecast: DemandForecast) -> int:
+        """Units to order today."""
+        return 0
+
+
+class ReorderPointPolicy(ReplenishmentPolicy):
+    """(r, Q): order lots of the EOQ whenever the inventory position is at or below r."""
+
+    name = "rq"
+
+    def __init__(self, order_cost: float, holding_cost_rate: float, service_level: float):
+        self.order_cost = order_cost
+        self.holding_cost_rate = holding_cost_rate
+        self.z = z_for_service_level(service_level)
+        self.lot_size = 1
+        self.reorder_point = 0.0
+
+    def resize(self, forecast, lead_time, unit_cost):
+        holding = max(self.holding_cost_rate * unit_cost, 1e-9)
+        annual = forecast.mean * DAYS_PER_YEAR
+        self.lot_size = max(1, round(eoq(self.order_cost, annual, holding)))
+        self.reorder_point = reorder_point(forecast.mean, forecast.sd, lead_time, self.z)
+
+    def order(self, inventory_position, forecast):
+        if inventory_position > self.reorder_point:
+            return 0
+        lots = math.floor((self.reorder_point - inventory_position) / self.lot_size) + 1
+        return lots * self.lot_size
+
+
+class KanbanPolicy(ReplenishmentPolicy):
+    """Kanban: N cards of C units; an emptied container sends its card back as an order."""
+
+    name = "kanban"
+
+    def __init__(self, container: float, safety_factor: float):
+        self.container = int(container)
+        self.safety_factor = safety_factor
+        self.cards = 1
+
+    def resize(self, forecast, lead_time, unit_cost):
+        self.cards = kanban_cards(forecast.mean, lead_time, self.safety_factor, self.container)
+
+    @property
+    def wip_cap(self) -> int:
+        return self.cards * self.container
+
+    def order(self, inventory_position, forecast):
+        free_cards = math.floor((self.wip_cap - inventory_position) / self.container)
+        return max(0, free_cards) * self.container
+
+
+class OrderUpToPolicy(ReplenishmentPolicy):
+    """Order-up-to with a p-day moving-average forecast, reviewed daily (Chen et al. 2000).
+
+    S_t = (L + 1) * forecast_t + z * sd_t * sqrt(L + 1): the protection interval is the lead
+    time plus the one-day review period. Negative orders are not allowed (no returns upstream).
+    """
+
+    name = "order_up_to"
+
+    def __init__(self, service_level: float):
+        self.z = z_for_service_level(service_level)
+        self.protection = 1.0
+
+    def resize(self, forecast, lead_time, unit_cost):
+        self.protection = lead_time + 1.0
+
+    def order_up_to_level(self, forecast: DemandForecast) -> float:
+        p = self.protection
+        return p * forecast.mean + self.z * forecast.sd * math.sqrt(p)
+
+    def order(self, inventory_position, forecast):
+        return max(0, round(self.order_up_to_level(forecast) - inventory_position))
+
+
+def make_policy(name: str, params: dict) -> ReplenishmentPolicy:
+    """The replenishment policy called `name`, configured from the model parameters."""
+    if name == "rq":
+        return ReorderPointPolicy(
+            params["order_cost"], params["holding_cost_rate"], params["service_level"]
+        )
+    if name == "kanban":
+        return KanbanPolicy(params["kanban_container"], params["kanban_safety_factor"])
+    if name == "order_up_to":
+        return OrderUpToPolicy(params["service_level"])
+    return ReplenishmentPolicy()

@@ -1,0 +1,109 @@
+"""Accounting: where every dollar and every unit is, and the identities that prove it.
+
+Money moves only through `Ledger.pay`, between firms (objects with `cash` and `books`), households
+(indices into the households' cash array) and OUTSIDE (everything beyond the model's boundary:
+base income, subsidies, feedstock and capital suppliers, lenders, disposal). Goods are counted by
+production mode in a `GoodsAccount`. `check_identities` raises `IdentityViolation` the moment a
+step loses or creates a dollar or a unit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+MODES = ("factory", "workshop")
+OUTSIDE = "outside"
+
+# tolerance of the money identity, relative to the money in the model
+MONEY_TOLERANCE = 1e-9
+
+
+class IdentityViolation(RuntimeError):
+    """A goods or money identity failed: something was lost or created."""
+
+
+@dataclass(frozen=True)
+class Households:
+    """A group of households as a payer or payee: their indices into the cash array."""
+
+    index: np.ndarray | int
+
+
+class Ledger:
+    """Money flows, by category, with the boundary of the model kept apart."""
+
+    def __init__(self, household_cash: np.ndarray) -> None:
+        self.household_cash = household_cash
+        self.inflows: defaultdict[str, float] = defaultdict(float)
+        self.outflows: defaultdict[str, float] = defaultdict(float)
+        self.mode_books = [defaultdict(float) for _ in MODES]  # flows of all firms, by mode
+        self.initial_money = 0.0
+
+    def pay(self, payer, payee, amount, category: str) -> None:
+        """Move `amount` from payer to payee (a firm, Households, or OUTSIDE)."""
+        total = float(np.sum(amount))
+        if total == 0.0:
+            return
+        self._move(payer, -np.asarray(amount, dtype=float), category, total, incoming=False)
+        self._move(payee, np.asarray(amount, dtype=float), category, total, incoming=True)
+
+    def _move(self, who, signed, category: str, total: float, incoming: bool) -> None:
+        if who == OUTSIDE:
+            (self.outflows if incoming else self.inflows)[category] += total
+        elif isinstance(who, Households):
+            np.add.at(self.household_cash, who.index, signed)
+        else:
+            change = float(np.sum(signed))
+            who.cash += change
+            who.books[category] += change
+            self.mode_books[who.mode][category] += change
+
+    def net_boundary_inflow(self) -> float:
+        return sum(self.inflows.values()) - sum(self.outflows.values())
+
+    def money_inside(self, firms) -> float:
+        return float(self.household_cash.sum()) + sum(f.cash for f in firms)
+
+    def open_books(self, firms) -> None:
+        """Take the money in the model now as the base of the money identity."""
+        self.initial_money = self.money_inside(firms)
+        self.inflows.clear()
+        self.outflows.clear()
+
+    def check_money(self, firms, step: int) -> None:
+        """Sum of cash changes equals the net flow across the boundary."""
+        inside = self.money_inside(firms) - self.initial_money
+        across = self.net_boundary_inflow()
+        scale = max(1.0, abs(self.initial_money), sum(self.inflows.values()))
+        if abs(inside - across) > MONEY_TOLERANCE * scale:
+            raise IdentityViolation(
+                f"money identity broken at step {step}: cash inside changed by {inside:,.6f} "
+                f"but net boundary inflow is {across:,.6f} (difference {inside - across:,.6f})"
+            )
+
+
+@dataclass
+class GoodsAccount:
+    """Cumulative unit flows of one production mode."""
+
+    mode: str
+    made: int = 0
+    sold: int = 0  # delivered to households, net of returns
+    scrapped: int = 0  # caught defects and returned units
+    liquidated: int = 0  # stock written off when its firm exits
+
+    def check(self, in_stock: int, in_transit: int, in_process: int, step: int) -> None:
+        """made = sold + in stock + in transit + in process + scrapped + liquidated."""
+        accounted = (
+            self.sold + in_stock + in_transit + in_process + self.scrapped + self.liquidated
+        )
+        if self.made != accounted:
+            raise IdentityViolation(
+                f"goods identity broken for {self.mode}s at step {step}: made {self.made} but "
+                f"sold {self.sold} + in stock {in_stock} + in transit {in_transit} + in process "
+                f"{in_process} + scrapped {self.scrapped} + liquidated {self.liquidated} "
+                f"= {accounted}"
+            )

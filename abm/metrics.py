@@ -1,0 +1,229 @@
+"""What is measured each day, by production mode, and the verdict at the end of a run.
+
+`METRICS` names every column of the per-step table with its unit and meaning (documented in
+docs/ODD.md); `measure` computes one row; `verdict` reads the table and says which modes survive.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import pandas as pd
+
+from abm.formulas import injuries_per_100_fte, per_million
+from abm.ledger import MODES
+
+SHARE_WINDOW = 7  # days behind the trailing market shares and lead times
+BULLWHIP_WINDOW = 91  # days behind the bullwhip ratio
+COST_CATEGORIES = (
+    "wages",
+    "owner pay",
+    "feedstock",
+    "overhead",
+    "capital charge",
+    "holding",
+    "shipping",
+    "disposal",
+    "injuries",
+    "returns",
+)
+
+_PER_MODE = {
+    "units_sold": ("units/day", "units delivered to households and kept (returns deducted)"),
+    "sales_value": ("$/day", "revenue net of refunds"),
+    "share_units": ("share", f"share of units sold over the last {SHARE_WINDOW} days"),
+    "share_value": ("share", f"share of sales value over the last {SHARE_WINDOW} days"),
+    "active_firms": ("firms", "factories (with their stores) or workshops in business"),
+    "entries": ("firms/day", "firms that entered today"),
+    "bankruptcies": ("firms/day", "firms that went bankrupt today"),
+    "price": ("$/unit", "mean posted price"),
+    "unit_cost": ("$/unit", "cash costs per unit made, cumulative (wages, feedstock, capital, ...)"),
+    "defects_made_ppm": ("per million", "defective units made per million made, cumulative"),
+    "defects_caught_ppm": ("per million", "defects caught by inspection per million made"),
+    "defects_escaped_ppm": ("per million", "defects that passed inspection per million made"),
+    "injuries_per_100fte": ("cases/100 FTE/yr", "injuries per 100 full-time workers per year"),
+    "waste_per_unit": ("kg/unit", "material scrapped per unit made, cumulative"),
+    "waste_kg": ("kg", "material scrapped, cumulative"),
+    "capital": ("$", "capital stock of active firms"),
+    "capital_per_unit": ("$/(unit/yr)", "capital per unit of yearly output at the recent rate"),
+    "utilization": ("share", "units made today over today's capacity"),
+    "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
+    "lost_sales": ("units/day", "shoppers turned away by an empty store"),
+    "lead_time": ("days", f"mean days from order to delivery, last {SHARE_WINDOW} days"),
+    "inventory": ("units", "finished goods on hand in stores"),
+    "in_transit": ("units", "goods shipped, not yet arrived"),
+    "wip": ("units", "factory: finished units of unfinished lots; workshop: queued orders"),
+    "bullwhip": ("ratio", f"var(orders upstream)/var(demand), last {BULLWHIP_WINDOW} days"),
+    "employment": ("people", "factory workers, or workshop owners"),
+    "consumer_surplus": ("$/day", "willingness to pay minus price of today's purchases"),
+    "subsidies": ("$/day", "subsidies paid today"),
+}
+_MARKET = {
+    "needs": ("needs/day", "needs that arrived today"),
+    "unmet_needs": ("needs/day", "needs given up after households' patience ran out"),
+    "household_income": ("$/household/day", "mean household income today"),
+    "money_inside": ("$", "cash held by households and firms"),
+}
+
+METRICS: dict[str, tuple[str, str]] = {
+    f"{key}_{mode}": spec for key, spec in _PER_MODE.items() for mode in MODES
+} | _MARKET
+
+
+class History:
+    """Trailing windows of daily figures that rates and ratios need."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, deque] = {}
+
+    def add(self, name: str, value: float, window: int) -> np.ndarray:
+        series = self.series.setdefault(name, deque(maxlen=window))
+        series.append(value)
+        return np.asarray(series)
+
+
+def measure(model) -> dict[str, float]:
+    """One row of the per-step table."""
+    if not hasattr(model, "history"):
+        model.history = History()
+    history: History = model.history
+    row: dict[str, float] = {}
+    firms_by_mode = (model.factories(), model.workshops())
+    units = [model.today[m]["units_sold"] for m in range(len(MODES))]
+    values = [model.today[m]["sales_value"] for m in range(len(MODES))]
+    trailing_units = [history.add(f"u{m}", units[m], SHARE_WINDOW).sum() for m in range(2)]
+    trailing_values = [history.add(f"v{m}", values[m], SHARE_WINDOW).sum() for m in range(2)]
+    for m, mode in enumerate(MODES):
+        today, total, firms = model.today[m], model.total[m], firms_by_mode[m]
+        made = total["made"]
+        row[f"units_sold_{mode}"] = units[m]
+        row[f"sales_value_{mode}"] = values[m]
+        row[f"share_units_{mode}"] = _share(trailing_units, m)
+        row[f"share_value_{mode}"] = _share(trailing_values, m)
+        row[f"active_firms_{mode}"] = len(firms)
+        row[f"entries_{mode}"] = today["entries"]
+        row[f"bankruptcies_{mode}"] = today["bankruptcies"]
+        row[f"price_{mode}"] = float(np.mean([f.price for f in firms])) if firms else np.nan
+        costs = -sum(model.ledger.mode_books[m][c] for c in COST_CATEGORIES)
+        row[f"unit_cost_{mode}"] = costs / made if made else np.nan
+        row[f"defects_made_ppm_{mode}"] = per_million(total["defects_made"], made)
+        row[f"defects_caught_ppm_{mode}"] = per_million(total["defects_caught"], made)
+        row[f"defects_escaped_ppm_{mode}"] = per_million(total["defects_escaped"], made)
+        row[f"injuries_per_100fte_{mode}"] = injuries_per_100_fte(
+            total["injuries"], total["labour_hours"]
+        )
+        row[f"waste_per_unit_{mode}"] = total["waste_kg"] / made if made else 0.0
+        row[f"waste_kg_{mode}"] = total["waste_kg"]
+        capital = float(sum(f.capital for f in firms))
+        recent_made = history.add(f"made{m}", today["made"], 30).mean()
+        row[f"capital_{mode}"] = capital
+        row[f"capital_per_unit_{mode}"] = capital / (recent_made * 365) if recent_made else np.nan
+        row[f"utilization_{mode}"] = today["made"] / today["capacity"] if today["capacity"] else 0.0
+        demand = total["demand"]
+        row[f"fill_rate_{mode}"] = 1.0 - total["lost_sales"] / demand if demand else 1.0
+        row[f"lost_sales_{mode}"] = today["lost_sales"]
+        waited = history.add(f"lt{m}", today["lead_time_days"], SHARE_WINDOW).sum()
+        delivered = history.add(f"d{m}", today["deliveries"], SHARE_WINDOW).sum()
+        row[f"lead_time_{mode}"] = waited / delivered if delivered else np.nan
+        row[f"bullwhip_{mode}"] = _variance_ratio(
+            history.add(f"up{m}", today["orders_upstream"], BULLWHIP_WINDOW),
+            history.add(f"dem{m}", today["demand"], BULLWHIP_WINDOW),
+        )
+        row[f"consumer_surplus_{mode}"] = float(model.households.surplus_today[m])
+        row[f"subsidies_{mode}"] = today["subsidies"]
+    stores = model.stores()
+    factories, workshops = firms_by_mode
+    row["inventory_factory"] = sum(s.on_hand for s in stores)
+    row["inventory_workshop"] = 0
+    row["in_transit_factory"] = sum(f.in_transit() for f in factories)
+    row["in_transit_workshop"] = sum(w.in_transit() for w in workshops)
+    row["wip_factory"] = sum(f.in_process() for f in factories)
+    row["wip_workshop"] = sum(len(w.queue) for w in workshops)
+    row["employment_factory"] = sum(len(f.workers) for f in factories)
+    row["employment_workshop"] = len(workshops)
+    hh = model.households
+    row["needs"] = model.today[0]["needs"]
+    row["unmet_needs"] = hh.unmet_today
+    row["household_income"] = float(hh.income_today.mean())
+    row["money_inside"] = model.ledger.money_inside(model.firms())
+    return row
+
+
+def _share(amounts: list[float], m: int) -> float:
+    total = sum(amounts)
+    return amounts[m] / total if total else np.nan
+
+
+def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
+    if len(demand) < 2:
+        return np.nan
+    var_demand = float(np.var(demand, ddof=1))
+    return float(np.var(orders, ddof=1)) / var_demand if var_demand > 0 else np.nan
+
+
+HEADLINE = (
+    "active_firms",
+    "price",
+    "unit_cost",
+    "defects_escaped_ppm",
+    "injuries_per_100fte",
+    "waste_per_unit",
+    "utilization",
+    "fill_rate",
+    "lead_time",
+)
+
+
+def verdict(df: pd.DataFrame, p: dict) -> dict:
+    """Which modes survive, which dominates, and since which day.
+
+    A mode survives if it still has firms and at least `survival_share` of the units sold over
+    the last `verdict_window` days. It dominates if it sold the most units in that window; it
+    has dominated since the first day from which its trailing-window share stayed above half.
+    """
+    window = p["verdict_window"]
+    days = df.index[df.index > 0]
+    sold = df.loc[days, [f"units_sold_{m}" for m in MODES]].to_numpy(dtype=float)
+    if len(sold) == 0:
+        return {"days": 0, "survivors": [], "dominant": None, "dominant_since_day": None}
+    final = sold[-window:].sum(axis=0)
+    total = final.sum()
+    share = final / total if total else np.zeros(len(MODES))
+    last = df.iloc[-1]
+    survivors = [
+        mode
+        for m, mode in enumerate(MODES)
+        if last[f"active_firms_{mode}"] > 0 and share[m] >= p["survival_share"] and total
+    ]
+    dominant = MODES[int(np.argmax(share))] if total else None
+    since = None
+    if dominant is not None:
+        rolling = pd.DataFrame(sold).rolling(window, min_periods=1).sum().to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lead = rolling[:, MODES.index(dominant)] / rolling.sum(axis=1) > 0.5
+        if lead[-1]:
+            behind = np.flatnonzero(~lead)
+            since = int(days[behind[-1] + 1]) if len(behind) else int(days[0])
+    headline = {
+        mode: {"final_share": float(share[m])}
+        | {key: _clean(last[f"{key}_{mode}"]) for key in HEADLINE}
+        | {
+            "entries_total": int(df[f"entries_{mode}"].sum()),
+            "bankruptcies_total": int(df[f"bankruptcies_{mode}"].sum()),
+            "subsidies_total": float(df[f"subsidies_{mode}"].sum()),
+        }
+        for m, mode in enumerate(MODES)
+    }
+    return {
+        "days": int(days[-1]),
+        "survivors": survivors,
+        "dominant": dominant,
+        "dominant_since_day": since,
+        "by_mode": headline,
+    }
+
+
+def _clean(value) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value

@@ -1,0 +1,373 @@
+"""ProductionEconomy: the Mesa model that owns the schedule of one simulated day."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+from mesa.discrete_space import OrthogonalMooreGrid
+
+from abm.agents import (
+    FACTORY,
+    WORKSHOP,
+    CentralFactory,
+    Consumer,
+    FeedstockSupplier,
+    HomeWorkshop,
+    RetailStore,
+)
+from abm.households import Households
+from abm.inventory import DAYS_PER_YEAR
+from abm.ledger import MODES, OUTSIDE, GoodsAccount, Ledger
+from abm.ledger import Households as HouseholdAccount
+from abm.market import NO_CHOICE, Offers, choose
+from abm.metrics import METRICS, measure, verdict
+from abm.parameters import DEFAULTS, validate
+
+
+class ProductionEconomy(mesa.Model):
+    """Households buy from factory stores or home workshops; firms live or die by it.
+
+    Every parameter of `abm.parameters` is a keyword argument; `rng` is Mesa's seed argument,
+    so `mesa.batch_run(ProductionEconomy, parameters={...}, rng=[...])` works unchanged.
+    """
+
+    def __init__(self, rng=None, **params) -> None:
+        super().__init__(rng=rng)
+        self.p = validate(params)
+        p = self.p
+        self.grid = OrthogonalMooreGrid((p["grid_width"], p["grid_height"]), random=self.random)
+        self.households = Households(p, self.rng)
+        self.ledger = Ledger(self.households.cash)
+        self.goods = [GoodsAccount(mode) for mode in MODES]
+        self.today = [defaultdict(float) for _ in MODES]
+        self.total = [defaultdict(float) for _ in MODES]
+        self.unmet_total = 0  # needs given up, cumulative
+        self._unmet_at_review = 0.0
+        self.feedstock = FeedstockSupplier(self)
+        hh = self.households
+        Consumer.create_agents(
+            self,
+            len(hh),
+            cell=[self.grid[(int(x), int(y))] for x, y in zip(hh.x, hh.y, strict=True)],
+            index=np.arange(len(hh)),
+        )
+        self._place_factories(p["n_factories"], p["factory_capacity"])
+        owners = self.rng.choice(len(hh), size=min(p["n_workshops"], len(hh)), replace=False)
+        for owner in owners:
+            HomeWorkshop(self, self._cell_of(owner), int(owner))
+        self.ledger.open_books(self.firms())
+        self._last = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in METRICS}
+        )
+        self.datacollector.collect(self)
+
+    # --- set-up helpers ---
+    def _cell_of(self, household: int):
+        return self.grid[(int(self.households.x[household]), int(self.households.y[household]))]
+
+    def _random_cell(self):
+        x = int(self.rng.integers(self.p["grid_width"]))
+        y = int(self.rng.integers(self.p["grid_height"]))
+        return self.grid[(x, y)]
+
+    def _place_factories(self, n: int, capacity: float, store_sites=None) -> None:
+        """New factories, each with stores near households, starting with expected demand."""
+        p = self.p
+        expected_total = p["n_consumers"] * p["need_rate"]
+        capacity_share = n * capacity / max(
+            n * capacity + self._workshop_capacity_guess(), 1e-9
+        )
+        per_store = expected_total * capacity_share / max(n * p["stores_per_factory"], 1)
+        for _ in range(n):
+            factory = CentralFactory(self, self._random_cell(), capacity)
+            for _ in range(p["stores_per_factory"]):
+                site = (
+                    self._cell_of(int(self.rng.choice(store_sites)))
+                    if store_sites is not None and len(store_sites)
+                    else self._cell_of(int(self.rng.integers(p["n_consumers"])))
+                )
+                RetailStore(self, site, factory, per_store)
+            factory.staff()
+
+    def _workshop_capacity_guess(self) -> float:
+        p = self.p
+        return p["n_workshops"] * p["workshop_hours_per_day"] / p["workshop_labour_hours"]
+
+    # --- views ---
+    def factories(self) -> list[CentralFactory]:
+        return list(self.agents_by_type.get(CentralFactory, []))
+
+    def stores(self) -> list[RetailStore]:
+        return list(self.agents_by_type.get(RetailStore, []))
+
+    def workshops(self) -> list[HomeWorkshop]:
+        return list(self.agents_by_type.get(HomeWorkshop, []))
+
+    def firms(self) -> list:
+        return self.factories() + self.workshops()
+
+    def count(self, mode: int, key: str, amount: float = 1.0) -> None:
+        self.today[mode][key] += amount
+        self.total[mode][key] += amount
+
+    # --- the day ---
+    def step(self) -> None:
+        """One day: needs, deliveries, choice, replenishment, production, books, exit/entry."""
+        for counters in self.today:
+            counters.clear()
+        hh = self.households
+        hh.income_today[:] = 0.0
+        hh.surplus_today[:] = 0.0
+        self.pay_household_budgets()
+        hh.wear_out()
+        self.count(FACTORY, "needs", hh.arrive_needs(self.steps))
+        hh.unmet_today = hh.expire_needs()
+        self.unmet_total += hh.unmet_today
+        self.feedstock.deliver()
+        for factory in self.factories():
+            factory.receive_shipments()
+        for workshop in self.workshops():
+            self.deliver_workshop_units(workshop, workshop.due_deliveries())
+        self.trade()
+        self.replenish()
+        for factory in self.factories():
+            factory.produce()
+        for workshop in self.workshops():
+            workshop.work()
+        for firm in self.firms():
+            firm.pay_daily_costs()
+        hh.injured_days[hh.injured_days > 0] -= 1
+        self.exit_bankrupt_firms()
+        self.enter_workshops()
+        if self.steps % self.p["factory_entry_review_days"] == 0:
+            self.enter_factories()
+        self.review_policies()
+        hh.spread_word_of_mouth()
+        self.check_identities()
+        self._last = measure(self)
+        self.datacollector.collect(self)
+
+    def pay_household_budgets(self) -> None:
+        """Base income comes in from outside; households spend a share of savings outside."""
+        hh = self.households
+        everyone = HouseholdAccount(np.arange(len(hh)))
+        base = np.full(len(hh), self.p["base_income_per_day"])
+        self.ledger.pay(OUTSIDE, everyone, base, "base income")
+        hh.income_today += base
+        spent = np.maximum(hh.cash, 0.0) * self.p["other_spending_rate"]
+        self.ledger.pay(everyone, OUTSIDE, spent, "other household spending")
+
+    def offers(self) -> tuple[Offers, list]:
+        """Today's offers of every store and workshop, as arrays for the choice."""
+        p = self.p
+        sellers = self.stores() + self.workshops()
+        n_stores = len(self.stores())
+        coords = np.array([s.cell.coordinate for s in sellers], dtype=float).reshape(-1, 2)
+        mode = np.array([FACTORY] * n_stores + [WORKSHOP] * (len(sellers) - n_stores))
+        record = np.array([self.defect_record(s) for s in sellers])
+        offers = Offers(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            reach=np.where(mode == FACTORY, p["store_reach"], p["workshop_reach"]),
+            price=np.array([s.price for s in sellers], dtype=float),
+            lead_time=np.array([0.0 if m == FACTORY else s.lead_time() for s, m in zip(sellers, mode, strict=True)]),
+            mode=mode,
+            makes_custom=mode == WORKSHOP,
+            defect_record=record,
+        )
+        return offers, sellers
+
+    def defect_record(self, seller) -> float:
+        """Public record of returned defects per unit delivered, with a prior."""
+        p = self.p
+        firm = seller.factory if isinstance(seller, RetailStore) else seller
+        returns = firm.books.get("returns_count", 0.0)
+        delivered = firm.books.get("delivered_count", 0.0)
+        prior_units = p["prior_weight_units"]
+        return (returns + p["prior_defect_belief"] * prior_units) / max(delivered + prior_units, 1)
+
+    def trade(self) -> None:
+        """Households with open needs choose; stores sell from stock, workshops queue orders."""
+        hh = self.households
+        shopping = np.flatnonzero(hh.pending)
+        if len(shopping) == 0:
+            return
+        shopping = self.rng.permutation(shopping)
+        offers, sellers = self.offers()
+        chosen = choose(hh.shoppers(shopping), offers, self.p["own_experience_weight"], self.rng)
+        for j in np.unique(chosen[chosen != NO_CHOICE]):
+            buyers = shopping[chosen == j]
+            seller = sellers[j]
+            if isinstance(seller, RetailStore):
+                served, defective = seller.sell(buyers)
+                self.pay_for(seller.factory, served, seller.price)
+                hh.pending[served] = False
+                self.deliver(seller.factory, served, defective, seller.price, lead_times=0.0)
+            else:
+                self.pay_for(seller, buyers, seller.price)
+                hh.pending[buyers] = False
+                hh.awaiting[buyers] = True
+                seller.take_orders(buyers)
+
+    def pay_for(self, firm, buyers: np.ndarray, price: float) -> None:
+        if len(buyers):
+            self.ledger.pay(HouseholdAccount(buyers), firm, np.full(len(buyers), price), "sales")
+            hh = self.households
+            hh.surplus_today[firm.mode] += float(np.sum(hh.willingness_to_pay(buyers) - price))
+            firm.count("sales_value", price * len(buyers))
+
+    def deliver(self, firm, buyers, defective, price: float, lead_times) -> None:
+        """Units reach households; escaped defects come back for a refund and are scrapped."""
+        if len(buyers) == 0:
+            return
+        p = self.p
+        goods = self.goods[firm.mode]
+        returned = buyers[defective]
+        goods.sold += len(buyers) - len(returned)
+        goods.scrapped += len(returned)
+        firm.books["delivered_count"] += len(buyers)
+        firm.books["returns_count"] += len(returned)
+        firm.count("units_sold", len(buyers) - len(returned))
+        firm.count("returns", len(returned))
+        firm.count("lead_time_days", float(np.sum(lead_times)))
+        firm.count("deliveries", len(buyers))
+        if len(returned):
+            refunds = np.full(len(returned), price)
+            self.ledger.pay(firm, HouseholdAccount(returned), refunds, "refunds")
+            self.ledger.pay(firm, OUTSIDE, p["return_handling_cost"] * len(returned), "returns")
+            firm.count("sales_value", -price * len(returned))
+            firm.dispose(p["feedstock_per_unit"] * len(returned))
+        self.households.receive(buyers, firm.mode, defective)
+
+    def deliver_workshop_units(self, workshop: HomeWorkshop, due: list) -> None:
+        if not due:
+            return
+        buyers = np.array([d[1] for d in due], dtype=np.int64)
+        defective = np.array([d[2] for d in due], dtype=bool)
+        waited = np.array([self.steps - d[3] for d in due], dtype=float)
+        self.households.awaiting[buyers] = False
+        self.deliver(workshop, buyers, defective, workshop.price, waited)
+
+    def replenish(self) -> None:
+        """Stores order by their pull policy; under push, factories release their plan."""
+        push = self.p["replenishment_policy"] == "push"
+        for store in self.stores():
+            store.replenish()
+        if push:
+            for factory in self.factories():
+                if self.steps % self.p["push_plan_days"] == 1 or factory.push_rate == 0:
+                    factory.plan_push()
+                factory.push_orders()
+
+    def review_policies(self) -> None:
+        """Prices daily; lot sizes, reorder points, cards and staffing at review points."""
+        review = self.steps % self.p["policy_review_days"] == 0
+        for factory in self.factories():
+            factory.set_price()
+            if review:
+                for store in factory.stores:
+                    store.resize_policy()
+                factory.staff()
+        for workshop in self.workshops():
+            workshop.set_price()
+
+    # --- exit and entry ---
+    def exit_bankrupt_firms(self) -> None:
+        for firm in self.firms():
+            if firm.close_day():
+                firm.go_bankrupt()
+
+    def enter_workshops(self) -> None:
+        """Households with savings imitate profitable workshops within reach."""
+        p = self.p
+        hh = self.households
+        workshops = self.workshops()
+        if not workshops or p["workshop_entry_rate"] == 0:
+            return
+        stake = p["workshop_capital"] + p["workshop_initial_cash"]
+        considering = np.flatnonzero(
+            (self.rng.random(len(hh)) < p["workshop_entry_rate"])
+            & ~hh.owns_workshop
+            & (hh.employer == -1)
+            & (hh.cash >= stake)
+        )
+        if len(considering) == 0:
+            return
+        wx = np.array([w.cell.coordinate[0] for w in workshops], dtype=float)
+        wy = np.array([w.cell.coordinate[1] for w in workshops], dtype=float)
+        returns = np.array([w.yearly_return() for w in workshops])
+        for i in considering:
+            near = (wx - hh.x[i]) ** 2 + (wy - hh.y[i]) ** 2 <= p["workshop_reach"] ** 2
+            if near.any() and returns[near].mean() >= p["workshop_hurdle_return"]:
+                # capital is financed like a factory's (a daily charge); savings fund the cash
+                owner = HouseholdAccount(int(i))
+                workshop = HomeWorkshop(self, self._cell_of(int(i)), int(i), investor=owner)
+                workshop.count("entries")
+                hh.employer[i] = -1
+
+    def enter_factories(self) -> None:
+        """Investors build a factory when unmet demand promises the hurdle rate on its capital."""
+        p = self.p
+        window = p["factory_entry_review_days"]
+        unmet = self.unmet_total + self.total[FACTORY]["lost_sales"]
+        unmet_per_day = (unmet - self._unmet_at_review) / window
+        self._unmet_at_review = unmet
+        capacity = p["factory_capacity"]
+        if unmet_per_day < p["factory_entry_min_demand"] * capacity:
+            return
+        probe = CentralFactory(self, self._random_cell(), capacity)  # investors' plan
+        sales = min(unmet_per_day, capacity * p["normal_utilization"])
+        margin = (probe.price - probe.unit_cost()) * sales - probe.fixed_cost_per_day()
+        expected_return = margin * DAYS_PER_YEAR / max(probe.capital, 1.0)
+        if expected_return < p["factory_hurdle_rate"]:
+            self.ledger.pay(probe, OUTSIDE, probe.cash, "equity")  # plan dropped
+            probe.remove()
+            return
+        sites = np.flatnonzero(self.households.pending)
+        per_store = unmet_per_day / p["stores_per_factory"]
+        for _ in range(p["stores_per_factory"]):
+            site = int(self.rng.choice(sites)) if len(sites) else int(self.rng.integers(len(self.households)))
+            RetailStore(self, self._cell_of(site), probe, per_store, stocked=False)
+        probe.staff()
+        probe.count("entries")
+
+    # --- identities and results ---
+    def check_identities(self) -> None:
+        """Goods by mode and money as a whole: raise at once if anything went astray."""
+        factories, stores, workshops = self.factories(), self.stores(), self.workshops()
+        self.goods[FACTORY].check(
+            in_stock=sum(s.on_hand for s in stores),
+            in_transit=sum(f.in_transit() for f in factories),
+            in_process=sum(f.in_process() for f in factories),
+            step=self.steps,
+        )
+        self.goods[WORKSHOP].check(
+            in_stock=0,
+            in_transit=sum(w.in_transit() for w in workshops),
+            in_process=0,
+            step=self.steps,
+        )
+        self.ledger.check_money(self.firms(), self.steps)
+
+    def metric(self, name: str) -> float:
+        return self._last.get(name, 0.0)
+
+    def dataframe(self):
+        """The per-step table (one row per day, columns as documented in abm.metrics)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.index.name = "day"
+        return df
+
+    def verdict(self) -> dict:
+        """Which modes survive, which dominates and since which day."""
+        return verdict(self.dataframe(), self.p)
+
+
+def _reporter(name: str):
+    return lambda model: model.metric(name)
+
+
+__all__ = ["ProductionEconomy", "DEFAULTS"]

@@ -1,0 +1,87 @@
+"""The production process: what making units costs in labour, material, defects and injuries.
+
+A `Process` describes one producer's current technology; `make_units` draws the outcome of a
+batch (Shingo's error -> defect -> caught/escaped chain, material waste, injuries per labour
+hour). `normal_cost_price` is the pricing rule every producer uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from abm.formulas import defect_probability
+
+
+@dataclass(frozen=True)
+class Process:
+    """Per-unit technology of one producer today."""
+
+    labour_hours: float  # h per unit attempted
+    feedstock_per_unit: float  # kg in one finished unit
+    waste_share: float  # share of the feedstock drawn per unit that is scrapped
+    error_probability: float
+    poka_yoke: float
+    inspection: float
+    injury_rate_per_hour: float
+
+    @property
+    def feedstock_drawn(self) -> float:
+        """kg of feedstock drawn per unit attempted, scrap included."""
+        return self.feedstock_per_unit / (1.0 - self.waste_share)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a batch of attempted units produced."""
+
+    made: int  # units that came off the line (every attempt)
+    defects: int  # defective units made
+    caught: int  # defective units caught by inspection and scrapped
+    escaped: int  # defective units that passed inspection
+    labour_hours: float
+    feedstock_kg: float
+    waste_kg: float  # scrap share of every unit plus the whole of each caught unit
+    injuries: int
+
+    @property
+    def passed(self) -> int:
+        """Units that leave for the customer (escaped defects among them)."""
+        return self.made - self.caught
+
+
+def make_units(
+    n: int, process: Process, rng: np.random.Generator, hours: float | None = None
+) -> BatchOutcome:
+    """Draw the outcome of attempting `n` units with `process`.
+
+    `hours` is the labour exposed to injury risk (default: the hours the units take); a
+    factory's paid shift is exposed whether or not it is busy.
+    """
+    hours = n * process.labour_hours if hours is None else hours
+    injuries = int(rng.poisson(process.injury_rate_per_hour * hours)) if hours > 0 else 0
+    if n <= 0:
+        return BatchOutcome(0, 0, 0, 0, hours, 0.0, 0.0, injuries)
+    p_defect = defect_probability(process.error_probability, process.poka_yoke)
+    defects = int(rng.binomial(n, p_defect))
+    caught = int(rng.binomial(defects, process.inspection))
+    drawn = n * process.feedstock_drawn
+    waste = (drawn - n * process.feedstock_per_unit) + caught * process.feedstock_per_unit
+    return BatchOutcome(n, defects, caught, defects - caught, hours, drawn, waste, injuries)
+
+
+def normal_cost_price(
+    variable_cost: float,
+    fixed_cost_per_day: float,
+    capacity_per_day: float,
+    normal_utilization: float,
+    markup: float,
+) -> float:
+    """Full-cost price: markup over variable cost plus fixed cost spread over normal output.
+
+    Spreading fixed costs over output at normal utilization (not current sales) is the
+    normal-cost pricing of industrial economics; it keeps prices from chasing a falling volume.
+    """
+    normal_output = max(capacity_per_day * normal_utilization, 1e-9)
+    return (1.0 + markup) * (variable_cost + fixed_cost_per_day / normal_output)
