@@ -173,8 +173,17 @@ class Lot:
 
     store: RetailStore
     quantity: int
+    ordered: int  # day the store placed the order
     done: int = 0
     defective: int = 0
+
+
+@dataclass
+class Shipment:
+    """A finished lot on its way from the factory to its store."""
+
+    arrival: int
+    lot: Lot
 
 
 class CentralFactory(Firm):
@@ -190,12 +199,13 @@ class CentralFactory(Firm):
             capacity,
             p["capital_scale_exponent"],
         )
-        super().__init__(model, cell, capital, p["factory_initial_cash"])
+        cash = p["factory_initial_cash"] * capacity / p["factory_capacity"]
+        super().__init__(model, cell, capital, cash)
         self.capacity = capacity
         self.experience = p["factory_initial_experience"]
         self.stores: list[RetailStore] = []
         self.lots: deque[Lot] = deque()
-        self.shipments: list[tuple[int, RetailStore, int, int]] = []  # arrival, store, n, bad
+        self.shipments: list[Shipment] = []
         self.workers: list[int] = []
         self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
         self.feedstock_kg = self.feedstock_lot
@@ -223,10 +233,12 @@ class CentralFactory(Firm):
         )
 
     def unit_cost(self) -> float:
-        """Variable cost of one unit at the store: labour, feedstock, shipping."""
+        """Variable cost of one unit at the store: labour (staffed for normal utilization),
+        feedstock, shipping."""
         p = self.model.p
         feed = self.process().feedstock_drawn * self.model.feedstock.quote(self.feedstock_lot)
-        return self.labour_per_unit() * p["wage_per_hour"] + feed + p["shipping_cost_per_unit"]
+        labour = self.labour_per_unit() * p["wage_per_hour"] / p["normal_utilization"]
+        return labour + feed + p["shipping_cost_per_unit"]
 
     def fixed_cost_per_day(self) -> float:
         p = self.model.p
@@ -253,11 +265,12 @@ class CentralFactory(Firm):
 
     # --- workforce ---
     def staff(self) -> None:
-        """Hire or lay off so that labour matches the recent order rate (within capacity)."""
+        """Hire or lay off: staff for the stores' demand at normal utilization, plus the backlog."""
         p = self.model.p
         hh = self.model.households
-        order_rate = sum(s.order_forecast.mean for s in self.stores) + self.push_rate
-        planned = min(self.capacity, max(order_rate, 0.1 * self.capacity))
+        demand = sum(s.demand_forecast.mean for s in self.stores)
+        backlog = sum(lot.quantity - lot.done for lot in self.lots) / p["policy_review_days"]
+        planned = min(self.capacity, demand / p["normal_utilization"] + backlog)
         wanted = max(1, math.ceil(planned * self.labour_per_unit() / p["hours_per_day"]))
         while len(self.workers) > wanted:
             hh.employer[self.workers.pop()] = NOBODY
@@ -281,7 +294,7 @@ class CentralFactory(Firm):
     # --- orders and production ---
     def receive_order(self, store: RetailStore, quantity: int) -> None:
         if quantity > 0:
-            self.lots.append(Lot(store, quantity))
+            self.lots.append(Lot(store, quantity, self.model.steps))
             store.on_order += quantity
             self.count("orders_upstream", quantity)
 
@@ -351,21 +364,19 @@ class CentralFactory(Firm):
 
     def ship(self, lot: Lot) -> None:
         arrival = self.model.steps + self.shipping_days(lot.store)
-        self.shipments.append((arrival, lot.store, lot.done, lot.defective))
+        self.shipments.append(Shipment(arrival, lot))
         cost = lot.done * self.model.p["shipping_cost_per_unit"]
         self.model.ledger.pay(self, OUTSIDE, cost, "shipping")
 
     def receive_shipments(self) -> None:
         today = self.model.steps
-        for arrival, store, n, bad in [s for s in self.shipments if s[0] <= today]:
-            store.on_hand += n
-            store.defective_on_hand += bad
-            store.on_order -= n
-        self.shipments = [s for s in self.shipments if s[0] > today]
+        for shipment in [s for s in self.shipments if s.arrival <= today]:
+            shipment.lot.store.receive(shipment.lot)
+        self.shipments = [s for s in self.shipments if s.arrival > today]
 
     # --- goods in the pipeline, for the identity ---
     def in_transit(self) -> int:
-        return sum(s[2] for s in self.shipments)
+        return sum(s.lot.done for s in self.shipments)
 
     def in_process(self) -> int:
         return sum(lot.done for lot in self.lots)
@@ -403,11 +414,13 @@ class RetailStore(FixedAgent):
         self.factory = factory
         factory.stores.append(self)
         self.demand_forecast = DemandForecast(p["forecast_window"], expected_demand)
-        self.order_forecast = DemandForecast(p["forecast_window"], expected_demand)
         self.policy = make_policy(p["replenishment_policy"], p)
-        self.on_hand = round(expected_demand * p["initial_stock_days"]) if stocked else 0
+        self.observed_lead_time = self.factory.shipping_days(self) + 1.0
+        opening_days = self.observed_lead_time + p["initial_stock_days"]
+        self.on_hand = round(expected_demand * opening_days) if stocked else 0
         self.defective_on_hand = 0
         self.on_order = 0
+        self.fill_rate = 1.0  # smoothed share of shoppers served at once
         self.demand_today = 0
         self.sold_today = 0
         self.resize_policy()
@@ -422,8 +435,22 @@ class RetailStore(FixedAgent):
         return self.factory.cash
 
     def lead_time(self) -> float:
-        """Days from an order to its arrival: production (about a day) plus shipping."""
-        return self.factory.shipping_days(self) + 1.0
+        """Days from an order to its arrival, as the store has experienced them lately."""
+        return self.observed_lead_time
+
+    def expected_wait(self) -> float:
+        """Days a shopper expects to wait: the chance the shelf is empty times the
+        replenishment time. Long shipping reaches households only through stock-outs."""
+        return (1.0 - self.fill_rate) * self.lead_time()
+
+    def receive(self, lot: Lot) -> None:
+        """A lot arrives: stock up and learn how long replenishment really takes."""
+        self.on_hand += lot.done
+        self.defective_on_hand += lot.defective
+        self.on_order -= lot.done
+        weight = self.model.p["lead_time_smoothing"]
+        waited = self.model.steps - lot.ordered
+        self.observed_lead_time += weight * (waited - self.observed_lead_time)
 
     def inventory_position(self) -> int:
         return self.on_hand + self.on_order
@@ -446,17 +473,17 @@ class RetailStore(FixedAgent):
         self.defective_on_hand -= bad
         self.sold_today += k
         self.factory.count("lost_sales", len(buyers) - k)
+        weight = self.model.p["lead_time_smoothing"]
+        self.fill_rate += weight * (k / len(buyers) - self.fill_rate)
         return served, defective
 
     def replenish(self) -> None:
         """Record the day's demand and order by the policy (push stores wait for the plan)."""
         self.demand_forecast.record(self.demand_today)
         self.factory.count("demand", self.demand_today)
-        before = self.on_order
         self.factory.receive_order(
             self, self.policy.order(self.inventory_position(), self.demand_forecast)
         )
-        self.order_forecast.record(self.on_order - before)
         self.demand_today = 0
         self.sold_today = 0
 
@@ -536,7 +563,7 @@ class HomeWorkshop(Firm):
             self.capital, p["workshop_capital_life_years"], p["interest_rate"]
         )
         full = normal_cost_price(
-            process.labour_hours * p["wage_per_hour"] + feed,
+            process.labour_hours * p["workshop_wage_per_hour"] + feed,
             charge + p["workshop_overhead_per_day"],
             self.capacity(),
             p["normal_utilization"],
@@ -576,8 +603,8 @@ class HomeWorkshop(Firm):
         self.made_today = out.made
         self.record_batch(out)
         self.count("capacity", self.capacity())
-        self.model.ledger.pay(self, Households(self.owner), used * p["wage_per_hour"], "owner pay")
-        hh.income_today[self.owner] += used * p["wage_per_hour"]
+        self.model.ledger.pay(self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay")
+        hh.income_today[self.owner] += used * p["workshop_wage_per_hour"]
         if out.injuries:
             hh.injured_days[self.owner] = p["injury_lost_days"]
             self.model.ledger.pay(self, OUTSIDE, out.injuries * p["injury_medical_cost"], "injuries")

@@ -53,7 +53,7 @@ class ProductionEconomy(mesa.Model):
             cell=[self.grid[(int(x), int(y))] for x, y in zip(hh.x, hh.y, strict=True)],
             index=np.arange(len(hh)),
         )
-        self._place_factories(p["n_factories"], p["factory_capacity"])
+        self._place_factories(p["n_factories"])
         owners = self.rng.choice(len(hh), size=min(p["n_workshops"], len(hh)), replace=False)
         for owner in owners:
             HomeWorkshop(self, self._cell_of(owner), int(owner))
@@ -73,28 +73,19 @@ class ProductionEconomy(mesa.Model):
         y = int(self.rng.integers(self.p["grid_height"]))
         return self.grid[(x, y)]
 
-    def _place_factories(self, n: int, capacity: float, store_sites=None) -> None:
-        """New factories, each with stores near households, starting with expected demand."""
+    def _place_factories(self, n: int) -> None:
+        """The first factories, of dispersed sizes, each with stores among households."""
         p = self.p
-        expected_total = p["n_consumers"] * p["need_rate"]
-        capacity_share = n * capacity / max(
-            n * capacity + self._workshop_capacity_guess(), 1e-9
-        )
-        per_store = expected_total * capacity_share / max(n * p["stores_per_factory"], 1)
-        for _ in range(n):
-            factory = CentralFactory(self, self._random_cell(), capacity)
+        spread = p["firm_size_dispersion"]
+        sizes = p["factory_capacity"] * self.rng.lognormal(-(spread**2) / 2, spread, n)
+        # stores open stocked for an even split of the whole market's expected demand
+        per_store = p["n_consumers"] * p["need_rate"] / max(n * p["stores_per_factory"], 1)
+        for capacity in sizes:
+            factory = CentralFactory(self, self._random_cell(), float(capacity))
             for _ in range(p["stores_per_factory"]):
-                site = (
-                    self._cell_of(int(self.rng.choice(store_sites)))
-                    if store_sites is not None and len(store_sites)
-                    else self._cell_of(int(self.rng.integers(p["n_consumers"])))
-                )
-                RetailStore(self, site, factory, per_store)
+                site = self._cell_of(int(self.rng.integers(p["n_consumers"])))
+                RetailStore(self, site, factory, per_store * capacity / p["factory_capacity"])
             factory.staff()
-
-    def _workshop_capacity_guess(self) -> float:
-        p = self.p
-        return p["n_workshops"] * p["workshop_hours_per_day"] / p["workshop_labour_hours"]
 
     # --- views ---
     def factories(self) -> list[CentralFactory]:
@@ -173,7 +164,7 @@ class ProductionEconomy(mesa.Model):
             y=coords[:, 1],
             reach=np.where(mode == FACTORY, p["store_reach"], p["workshop_reach"]),
             price=np.array([s.price for s in sellers], dtype=float),
-            lead_time=np.array([0.0 if m == FACTORY else s.lead_time() for s, m in zip(sellers, mode, strict=True)]),
+            lead_time=np.array([s.expected_wait() for s in self.stores()] + [w.lead_time() for w in self.workshops()]),
             mode=mode,
             makes_custom=mode == WORKSHOP,
             defect_record=record,
@@ -312,9 +303,8 @@ class ProductionEconomy(mesa.Model):
         """Investors build a factory when unmet demand promises the hurdle rate on its capital."""
         p = self.p
         window = p["factory_entry_review_days"]
-        unmet = self.unmet_total + self.total[FACTORY]["lost_sales"]
-        unmet_per_day = (unmet - self._unmet_at_review) / window
-        self._unmet_at_review = unmet
+        unmet_per_day = (self.unmet_total - self._unmet_at_review) / window
+        self._unmet_at_review = self.unmet_total
         capacity = p["factory_capacity"]
         if unmet_per_day < p["factory_entry_min_demand"] * capacity:
             return
