@@ -234,11 +234,24 @@ class CentralFactory(Firm):
 
     def unit_cost(self) -> float:
         """Variable cost of one unit at the store: labour (staffed for normal utilization),
-        feedstock, shipping."""
+        feedstock, shipping, and the carrying cost of the days it spends in transit and stock."""
+        return self.unit_cost_ex_carrying() * (1.0 + self.carrying_share())
+
+    def unit_cost_ex_carrying(self) -> float:
         p = self.model.p
         feed = self.process().feedstock_drawn * self.model.feedstock.quote(self.feedstock_lot)
         labour = self.labour_per_unit() * p["wage_per_hour"] / p["normal_utilization"]
         return labour + feed + p["shipping_cost_per_unit"]
+
+    def carrying_share(self) -> float:
+        """Carrying cost per unit as a share of its cost: rate times days in transit and stock.
+
+        Latency costs money here: every day of shipping is a day of inventory to finance.
+        """
+        if not self.stores:
+            return 0.0
+        days = np.mean([s.lead_time() + s.days_of_stock() for s in self.stores])
+        return self.model.p["holding_cost_rate"] * days / DAYS_PER_YEAR
 
     def fixed_cost_per_day(self) -> float:
         p = self.model.p
@@ -363,8 +376,9 @@ class CentralFactory(Firm):
                 self.ship(lot)
 
     def ship(self, lot: Lot) -> None:
-        arrival = self.model.steps + self.shipping_days(lot.store)
-        self.shipments.append(Shipment(arrival, lot))
+        cv = self.model.p["shipping_time_cv"]
+        days = self.shipping_days(lot.store) * self.model.rng.lognormal(-(cv**2) / 2, cv)
+        self.shipments.append(Shipment(self.model.steps + round(days), lot))
         cost = lot.done * self.model.p["shipping_cost_per_unit"]
         self.model.ledger.pay(self, OUTSIDE, cost, "shipping")
 
@@ -378,6 +392,9 @@ class CentralFactory(Firm):
     def in_transit(self) -> int:
         return sum(s.lot.done for s in self.shipments)
 
+    def in_transit_to(self, store: RetailStore) -> int:
+        return sum(s.lot.done for s in self.shipments if s.lot.store is store)
+
     def in_process(self) -> int:
         return sum(lot.done for lot in self.lots)
 
@@ -386,7 +403,7 @@ class CentralFactory(Firm):
         self.pay_wages()
         self.pay_fixed_costs(p["factory_capital_life_years"], p["factory_overhead_per_day"])
         for store in self.stores:
-            store.pay_holding_cost()
+            store.carry_inventory()
 
     def go_bankrupt(self) -> None:
         """Close the stores, write off all stock, release the workers, leave."""
@@ -416,6 +433,7 @@ class RetailStore(FixedAgent):
         self.demand_forecast = DemandForecast(p["forecast_window"], expected_demand)
         self.policy = make_policy(p["replenishment_policy"], p)
         self.observed_lead_time = self.factory.shipping_days(self) + 1.0
+        self.lead_time_variance = 0.0
         opening_days = self.observed_lead_time + p["initial_stock_days"]
         self.on_hand = round(expected_demand * opening_days) if stocked else 0
         self.defective_on_hand = 0
@@ -449,14 +467,20 @@ class RetailStore(FixedAgent):
         self.defective_on_hand += lot.defective
         self.on_order -= lot.done
         weight = self.model.p["lead_time_smoothing"]
-        waited = self.model.steps - lot.ordered
-        self.observed_lead_time += weight * (waited - self.observed_lead_time)
+        error = self.model.steps - lot.ordered - self.observed_lead_time
+        self.observed_lead_time += weight * error
+        self.lead_time_variance = (1 - weight) * (self.lead_time_variance + weight * error**2)
 
     def inventory_position(self) -> int:
         return self.on_hand + self.on_order
 
     def resize_policy(self) -> None:
-        self.policy.resize(self.demand_forecast, self.lead_time(), self.factory.unit_cost())
+        self.policy.resize(
+            self.demand_forecast,
+            self.lead_time(),
+            self.factory.unit_cost_ex_carrying(),
+            math.sqrt(self.lead_time_variance),
+        )
 
     def sell(self, buyers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Serve buyers from stock in arrival order; returns (served, defective flags)."""
@@ -487,10 +511,17 @@ class RetailStore(FixedAgent):
         self.demand_today = 0
         self.sold_today = 0
 
-    def pay_holding_cost(self) -> None:
+    def days_of_stock(self) -> float:
+        """Days the stock on hand lasts at the forecast demand."""
+        return self.on_hand / max(self.demand_forecast.mean, 1.0)
+
+    def carry_inventory(self) -> None:
+        """Pay the carrying cost of the units on hand and on their way to this store."""
         p = self.model.p
-        per_unit_day = p["holding_cost_rate"] * self.factory.unit_cost() / DAYS_PER_YEAR
-        self.model.ledger.pay(self.factory, OUTSIDE, self.on_hand * per_unit_day, "holding")
+        value = self.factory.unit_cost_ex_carrying()
+        per_unit_day = p["holding_cost_rate"] * value / DAYS_PER_YEAR
+        units = self.on_hand + self.factory.in_transit_to(self)
+        self.model.ledger.pay(self.factory, OUTSIDE, units * per_unit_day, "holding")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -573,7 +604,9 @@ class HomeWorkshop(Firm):
 
     def lead_time(self) -> float:
         """Quoted days to delivery: the queue ahead, the build, local delivery."""
-        return (len(self.queue) + 1) / self.capacity() + self.model.p["workshop_local_delivery_days"]
+        return (len(self.queue) + 1) / self.capacity() + self.model.p[
+            "workshop_local_delivery_days"
+        ]
 
     # --- orders, work and delivery ---
     def take_orders(self, buyers: np.ndarray) -> None:
@@ -603,13 +636,19 @@ class HomeWorkshop(Firm):
         self.made_today = out.made
         self.record_batch(out)
         self.count("capacity", self.capacity())
-        self.model.ledger.pay(self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay")
+        self.model.ledger.pay(
+            self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay"
+        )
         hh.income_today[self.owner] += used * p["workshop_wage_per_hour"]
         if out.injuries:
             hh.injured_days[self.owner] = p["injury_lost_days"]
-            self.model.ledger.pay(self, OUTSIDE, out.injuries * p["injury_medical_cost"], "injuries")
+            self.model.ledger.pay(
+                self, OUTSIDE, out.injuries * p["injury_medical_cost"], "injuries"
+            )
         self._dispatch(out.passed, out.escaped)
-        self.reorder_feedstock(self.capacity() * process.feedstock_drawn, p["workshop_feedstock_lot"])
+        self.reorder_feedstock(
+            self.capacity() * process.feedstock_drawn, p["workshop_feedstock_lot"]
+        )
 
     def _dispatch(self, passed: int, escaped: int) -> None:
         """Passed units leave for their buyers, first in first out; caught ones are remade."""

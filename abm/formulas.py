@@ -39,6 +39,7 @@ __all__ = [
     "injuries_per_100_fte",
     "injury_rate_per_hour",
     "kanban_cards",
+    "lead_time_demand_sd",
     "learning_exponent",
     "max_peak_to_mean",
     "newsvendor_base_stock",
@@ -177,18 +178,43 @@ def safety_stock(z: float, demand_sd_per_day: float, lead_time_days: float) -> f
     return zz * sd * math.sqrt(lt)
 
 
-def reorder_point(
-    demand_per_day: float, demand_sd_per_day: float, lead_time_days: float, z: float
+def lead_time_demand_sd(
+    demand_per_day: float,
+    demand_sd_per_day: float,
+    lead_time_days: float,
+    lead_time_sd_days: float = 0.0,
 ) -> float:
-    """Reorder point r = d·L + z·σ_d·sqrt(L): mean lead-time demand plus safety stock.
+    """σ_LTD = sqrt(L·σ_d² + d²·σ_L²): spread of demand over a random lead time.
 
-    Why: ordering when the inventory position falls to r gives a stockout probability of
-    1 − Φ(z) per cycle (Nahmias & Olsen, ch. 5; Silver, Pyke & Thomas, ch. 6).
-    ``demand_per_day`` >= 0, ``demand_sd_per_day`` >= 0, ``lead_time_days`` >= 0, ``z`` real.
+    Why: a late shipment exposes the store to extra days of demand, so lead-time variability
+    needs safety stock of its own (Silver, Pyke & Thomas, ch. 6; supplychainpy docs).
+    """
+    d = _real("demand_per_day", demand_per_day, ge=0.0)
+    sd = _real("demand_sd_per_day", demand_sd_per_day, ge=0.0)
+    lt = _real("lead_time_days", lead_time_days, ge=0.0)
+    sd_lt = _real("lead_time_sd_days", lead_time_sd_days, ge=0.0)
+    return math.sqrt(lt * sd * sd + d * d * sd_lt * sd_lt)
+
+
+def reorder_point(
+    demand_per_day: float,
+    demand_sd_per_day: float,
+    lead_time_days: float,
+    z: float,
+    lead_time_sd_days: float = 0.0,
+) -> float:
+    """Reorder point r = d·L + z·σ_LTD: mean lead-time demand plus safety stock.
+
+    With a fixed lead time σ_LTD = σ_d·sqrt(L). Why: ordering when the inventory position
+    falls to r gives a stockout probability of 1 − Φ(z) per cycle (Nahmias & Olsen, ch. 5;
+    Silver, Pyke & Thomas, ch. 6). ``demand_per_day``, ``demand_sd_per_day``,
+    ``lead_time_days``, ``lead_time_sd_days`` >= 0; ``z`` real.
     """
     d = _real("demand_per_day", demand_per_day, ge=0.0)
     lt = _real("lead_time_days", lead_time_days, ge=0.0)
-    return d * lt + safety_stock(z, demand_sd_per_day, lt)
+    z = _real("z", z)
+    spread = lead_time_demand_sd(d, demand_sd_per_day, lt, lead_time_sd_days)
+    return d * lt + z * spread
 
 
 def kanban_cards(

@@ -36,7 +36,7 @@ class Households:
         spread = p["preference_dispersion"]
 
         def draw(mean: float) -> np.ndarray:
-            return mean * rng.lognormal(-spread**2 / 2, spread, n)
+            return mean * rng.lognormal(-(spread**2) / 2, spread, n)
 
         self.logit_scale = draw(p["logit_scale"])
         self.defect_hassle = draw(p["defect_hassle_cost"])

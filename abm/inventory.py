@@ -12,7 +12,13 @@ from collections import deque
 
 import numpy as np
 
-from abm.formulas import eoq, kanban_cards, reorder_point, z_for_service_level
+from abm.formulas import (
+    eoq,
+    kanban_cards,
+    lead_time_demand_sd,
+    reorder_point,
+    z_for_service_level,
+)
 
 DAYS_PER_YEAR = 365.0
 
@@ -41,8 +47,14 @@ class ReplenishmentPolicy:
 
     name = "push"
 
-    def resize(self, forecast: DemandForecast, lead_time: float, unit_cost: float) -> None:
-        """Recompute the policy's parameters from the forecast."""
+    def resize(
+        self,
+        forecast: DemandForecast,
+        lead_time: float,
+        unit_cost: float,
+        lead_time_sd: float = 0.0,
+    ) -> None:
+        """Recompute the policy's parameters from the demand forecast and the lead time."""
 
     def order(self, inventory_position: float, forecast: DemandForecast) -> int:
         """Units to order today."""
@@ -61,11 +73,13 @@ class ReorderPointPolicy(ReplenishmentPolicy):
         self.lot_size = 1
         self.reorder_point = 0.0
 
-    def resize(self, forecast, lead_time, unit_cost):
+    def resize(self, forecast, lead_time, unit_cost, lead_time_sd=0.0):
         holding = max(self.holding_cost_rate * unit_cost, 1e-9)
         annual = forecast.mean * DAYS_PER_YEAR
         self.lot_size = max(1, round(eoq(self.order_cost, annual, holding)))
-        self.reorder_point = reorder_point(forecast.mean, forecast.sd, lead_time, self.z)
+        self.reorder_point = reorder_point(
+            forecast.mean, forecast.sd, lead_time, self.z, lead_time_sd
+        )
 
     def order(self, inventory_position, forecast):
         if inventory_position > self.reorder_point:
@@ -84,7 +98,7 @@ class KanbanPolicy(ReplenishmentPolicy):
         self.safety_factor = safety_factor
         self.cards = 1
 
-    def resize(self, forecast, lead_time, unit_cost):
+    def resize(self, forecast, lead_time, unit_cost, lead_time_sd=0.0):
         self.cards = kanban_cards(forecast.mean, lead_time, self.safety_factor, self.container)
 
     @property
@@ -99,8 +113,9 @@ class KanbanPolicy(ReplenishmentPolicy):
 class OrderUpToPolicy(ReplenishmentPolicy):
     """Order-up-to with a p-day moving-average forecast, reviewed daily (Chen et al. 2000).
 
-    S_t = (L + 1) * forecast_t + z * sd_t * sqrt(L + 1): the protection interval is the lead
-    time plus the one-day review period. Negative orders are not allowed (no returns upstream).
+    S_t = (L + 1) * forecast_t + z * sigma_LTD: the protection interval is the lead time plus
+    the one-day review period; sigma_LTD includes lead-time variability. Negative orders are
+    not allowed (no returns upstream).
     """
 
     name = "order_up_to"
@@ -108,13 +123,16 @@ class OrderUpToPolicy(ReplenishmentPolicy):
     def __init__(self, service_level: float):
         self.z = z_for_service_level(service_level)
         self.protection = 1.0
+        self.lead_time_sd = 0.0
 
-    def resize(self, forecast, lead_time, unit_cost):
+    def resize(self, forecast, lead_time, unit_cost, lead_time_sd=0.0):
         self.protection = lead_time + 1.0
+        self.lead_time_sd = lead_time_sd
 
     def order_up_to_level(self, forecast: DemandForecast) -> float:
-        p = self.protection
-        return p * forecast.mean + self.z * forecast.sd * math.sqrt(p)
+        p, mean = self.protection, forecast.mean
+        spread = lead_time_demand_sd(mean, forecast.sd, p, self.lead_time_sd)
+        return p * mean + self.z * spread
 
     def order(self, inventory_position, forecast):
         return max(0, round(self.order_up_to_level(forecast) - inventory_position))

@@ -97,13 +97,11 @@ class GoodsAccount:
 
     def check(self, in_stock: int, in_transit: int, in_process: int, step: int) -> None:
         """made = sold + in stock + in transit + in process + scrapped + liquidated."""
-        accounted = (
-            self.sold + in_stock + in_transit + in_process + self.scrapped + self.liquidated
-        )
+        accounted = self.sold + in_stock + in_transit + in_process + self.scrapped + self.liquidated
         if self.made != accounted:
             raise IdentityViolation(
-                f"goods identity broken for {self.mode}s at step {step}: made {self.made} but "
-                f"sold {self.sold} + in stock {in_stock} + in transit {in_transit} + in process "
-                f"{in_process} + scrapped {self.scrapped} + liquidated {self.liquidated} "
-                f"= {accounted}"
+                f"goods identity broken for the {self.mode} mode at step {step}: "
+                f"made {self.made} but sold {self.sold} + in stock {in_stock} + in transit "
+                f"{in_transit} + in process {in_process} + scrapped {self.scrapped} "
+                f"+ liquidated {self.liquidated} = {accounted}"
             )

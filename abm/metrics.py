@@ -38,7 +38,10 @@ _PER_MODE = {
     "entries": ("firms/day", "firms that entered today"),
     "bankruptcies": ("firms/day", "firms that went bankrupt today"),
     "price": ("$/unit", "mean posted price"),
-    "unit_cost": ("$/unit", "cash costs per unit made, cumulative (wages, feedstock, capital, ...)"),
+    "unit_cost": (
+        "$/unit",
+        "cash costs per unit made, cumulative (wages, feedstock, capital, ...)",
+    ),
     "defects_made_ppm": ("per million", "defective units made per million made, cumulative"),
     "defects_caught_ppm": ("per million", "defects caught by inspection per million made"),
     "defects_escaped_ppm": ("per million", "defects that passed inspection per million made"),

@@ -164,7 +164,10 @@ class ProductionEconomy(mesa.Model):
             y=coords[:, 1],
             reach=np.where(mode == FACTORY, p["store_reach"], p["workshop_reach"]),
             price=np.array([s.price for s in sellers], dtype=float),
-            lead_time=np.array([s.expected_wait() for s in self.stores()] + [w.lead_time() for w in self.workshops()]),
+            lead_time=np.array(
+                [s.expected_wait() for s in self.stores()]
+                + [w.lead_time() for w in self.workshops()]
+            ),
             mode=mode,
             makes_custom=mode == WORKSHOP,
             defect_record=record,
@@ -278,7 +281,7 @@ class ProductionEconomy(mesa.Model):
         workshops = self.workshops()
         if not workshops or p["workshop_entry_rate"] == 0:
             return
-        stake = p["workshop_capital"] + p["workshop_initial_cash"]
+        stake = p["workshop_initial_cash"]  # capital is financed by a daily charge
         considering = np.flatnonzero(
             (self.rng.random(len(hh)) < p["workshop_entry_rate"])
             & ~hh.owns_workshop
@@ -293,7 +296,6 @@ class ProductionEconomy(mesa.Model):
         for i in considering:
             near = (wx - hh.x[i]) ** 2 + (wy - hh.y[i]) ** 2 <= p["workshop_reach"] ** 2
             if near.any() and returns[near].mean() >= p["workshop_hurdle_return"]:
-                # capital is financed like a factory's (a daily charge); savings fund the cash
                 owner = HouseholdAccount(int(i))
                 workshop = HomeWorkshop(self, self._cell_of(int(i)), int(i), investor=owner)
                 workshop.count("entries")
@@ -319,7 +321,11 @@ class ProductionEconomy(mesa.Model):
         sites = np.flatnonzero(self.households.pending)
         per_store = unmet_per_day / p["stores_per_factory"]
         for _ in range(p["stores_per_factory"]):
-            site = int(self.rng.choice(sites)) if len(sites) else int(self.rng.integers(len(self.households)))
+            site = (
+                int(self.rng.choice(sites))
+                if len(sites)
+                else int(self.rng.integers(len(self.households)))
+            )
             RetailStore(self, self._cell_of(site), probe, per_store, stocked=False)
         probe.staff()
         probe.count("entries")

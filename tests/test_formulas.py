@@ -75,6 +75,13 @@ def test_reorder_point_textbook():
     assert r == pytest.approx(56.8, abs=1e-9)
 
 
+def test_reorder_point_with_lead_time_variability():
+    # sigma_LTD = sqrt(L sd^2 + d^2 sd_L^2): L=12, sd_d=5, d=2, sd_L=1 -> sqrt(300 + 4) = 17.436
+    assert f.lead_time_demand_sd(2.0, 5.0, 12.0, 1.0) == pytest.approx(math.sqrt(304.0))
+    r = f.reorder_point(2.0, 5.0, 12.0, 1.645, lead_time_sd_days=1.0)
+    assert r == pytest.approx(24.0 + 1.645 * math.sqrt(304.0))
+
+
 def test_reorder_point_is_mean_plus_safety_stock():
     assert f.reorder_point(10, 3, 4, 1.5) == pytest.approx(40 + f.safety_stock(1.5, 3, 4))
 
