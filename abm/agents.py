@@ -234,7 +234,7 @@ class CentralFactory(Firm):
 
     def unit_cost(self) -> float:
         """Variable cost of one unit at the store: labour (staffed for normal utilization),
-        feedstock, shipping, and the carrying cost of the days it spends in transit and stock."""
+        feedstock, shipping, and the carrying cost of the days it spends in transit."""
         return self.unit_cost_ex_carrying() * (1.0 + self.carrying_share())
 
     def unit_cost_ex_carrying(self) -> float:
@@ -244,13 +244,15 @@ class CentralFactory(Firm):
         return labour + feed + p["shipping_cost_per_unit"]
 
     def carrying_share(self) -> float:
-        """Carrying cost per unit as a share of its cost: rate times days in transit and stock.
+        """Carrying cost per unit as a share of its cost: the rate times the replenishment days.
 
-        Latency costs money here: every day of shipping is a day of inventory to finance.
+        Latency costs money here: every day between order and shelf is a day of inventory to
+        finance. (Stock on the shelf is paid for in cash as it is held, not priced in, so that a
+        slump in sales does not feed back into higher prices.)
         """
         if not self.stores:
             return 0.0
-        days = np.mean([s.lead_time() + s.days_of_stock() for s in self.stores])
+        days = np.mean([s.lead_time() for s in self.stores])
         return self.model.p["holding_cost_rate"] * days / DAYS_PER_YEAR
 
     def fixed_cost_per_day(self) -> float:
@@ -432,8 +434,9 @@ class RetailStore(FixedAgent):
         factory.stores.append(self)
         self.demand_forecast = DemandForecast(p["forecast_window"], expected_demand)
         self.policy = make_policy(p["replenishment_policy"], p)
-        self.observed_lead_time = self.factory.shipping_days(self) + 1.0
-        self.lead_time_variance = 0.0
+        shipping = self.factory.shipping_days(self)
+        self.observed_lead_time = shipping + 1.0  # what the carrier quotes, then experience
+        self.lead_time_variance = (p["shipping_time_cv"] * shipping) ** 2
         opening_days = self.observed_lead_time + p["initial_stock_days"]
         self.on_hand = round(expected_demand * opening_days) if stocked else 0
         self.defective_on_hand = 0
@@ -510,10 +513,6 @@ class RetailStore(FixedAgent):
         )
         self.demand_today = 0
         self.sold_today = 0
-
-    def days_of_stock(self) -> float:
-        """Days the stock on hand lasts at the forecast demand."""
-        return self.on_hand / max(self.demand_forecast.mean, 1.0)
 
     def carry_inventory(self) -> None:
         """Pay the carrying cost of the units on hand and on their way to this store."""
