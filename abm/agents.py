@@ -676,6 +676,13 @@ class HomeWorkshop(Firm):
         p = self.model.p
         self.pay_fixed_costs(p["workshop_capital_life_years"], p["workshop_overhead_per_day"])
 
+    def pay_out_profit(self) -> None:
+        """Cash beyond the starting working capital goes home: workshop profit is income."""
+        surplus = self.cash - self.model.p["workshop_initial_cash"]
+        if surplus > 0:
+            self.model.ledger.pay(self, Households(self.owner), surplus, "owner dividend")
+            self.model.households.income_today[self.owner] += surplus
+
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
         hh = self.model.households

@@ -192,8 +192,10 @@ class ProductionEconomy(mesa.Model):
         shopping = self.rng.permutation(shopping)
         offers, sellers = self.offers()
         chosen = choose(hh.shoppers(shopping), offers, self.p["own_experience_weight"], self.rng)
-        for j in np.unique(chosen[chosen != NO_CHOICE]):
-            buyers = shopping[chosen == j]
+        buying = chosen != NO_CHOICE
+        order = np.argsort(chosen[buying], kind="stable")  # group buyers by seller
+        picks, starts = np.unique(chosen[buying][order], return_index=True)
+        for j, buyers in zip(picks, np.split(shopping[buying][order], starts[1:]), strict=True):
             seller = sellers[j]
             if isinstance(seller, RetailStore):
                 served, defective = seller.sell(buyers)
@@ -267,6 +269,8 @@ class ProductionEconomy(mesa.Model):
                 factory.staff()
         for workshop in self.workshops():
             workshop.set_price()
+            if review:
+                workshop.pay_out_profit()
 
     # --- exit and entry ---
     def exit_bankrupt_firms(self) -> None:
