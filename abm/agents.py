@@ -12,6 +12,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
+from abm.flow import FifoStock, FlowMeter
 from abm.formulas import (
     capital_charge_per_day,
     feedstock_unit_price,
@@ -176,6 +177,7 @@ class Lot:
     ordered: int  # day the store placed the order
     done: int = 0
     defective: int = 0
+    made_day_sum: int = 0  # sum over finished units of the day each was made
 
 
 @dataclass
@@ -210,6 +212,7 @@ class CentralFactory(Firm):
         self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
         self.feedstock_kg = self.feedstock_lot
         self.push_rate = 0.0
+        self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.made_today = 0
         self.capacity_today = 0.0
         self.set_price()
@@ -370,6 +373,7 @@ class CentralFactory(Firm):
             bad = int(self.model.rng.hypergeometric(escaped, good, k)) if escaped else 0
             lot.done += k
             lot.defective += bad
+            lot.made_day_sum += k * self.model.steps
             passed -= k
             escaped -= bad
             good -= k - bad
@@ -378,6 +382,8 @@ class CentralFactory(Firm):
                 self.ship(lot)
 
     def ship(self, lot: Lot) -> None:
+        waited = lot.done * self.model.steps - lot.made_day_sum
+        self.wip_meter.depart(lot.done, waited / lot.done)
         cv = self.model.p["shipping_time_cv"]
         days = self.shipping_days(lot.store) * self.model.rng.lognormal(-(cv**2) / 2, cv)
         self.shipments.append(Shipment(self.model.steps + round(days), lot))
@@ -439,6 +445,10 @@ class RetailStore(FixedAgent):
         self.lead_time_variance = (p["shipping_time_cv"] * shipping) ** 2
         opening_days = self.observed_lead_time + p["initial_stock_days"]
         self.on_hand = round(expected_demand * opening_days) if stocked else 0
+        self.shelf = FifoStock(FlowMeter())
+        self.shelf.put(model.steps, self.on_hand)
+        self.cycles: list[bool] = []  # per replenishment cycle: did the shelf run empty?
+        self.stocked_out = False
         self.defective_on_hand = 0
         self.on_order = 0
         self.fill_rate = 1.0  # smoothed share of shoppers served at once
@@ -467,8 +477,11 @@ class RetailStore(FixedAgent):
     def receive(self, lot: Lot) -> None:
         """A lot arrives: stock up and learn how long replenishment really takes."""
         self.on_hand += lot.done
+        self.shelf.put(self.model.steps, lot.done)
         self.defective_on_hand += lot.defective
         self.on_order -= lot.done
+        self.cycles.append(self.stocked_out)
+        self.stocked_out = False
         weight = self.model.p["lead_time_smoothing"]
         error = self.model.steps - lot.ordered - self.observed_lead_time
         self.observed_lead_time += weight * error
@@ -497,6 +510,8 @@ class RetailStore(FixedAgent):
         defective = np.zeros(k, dtype=bool)
         defective[self.model.rng.permutation(k)[:bad]] = True
         self.on_hand -= k
+        self.shelf.take(self.model.steps, k)
+        self.stocked_out |= k < len(buyers)
         self.defective_on_hand -= bad
         self.sold_today += k
         self.factory.count("lost_sales", len(buyers) - k)
@@ -543,6 +558,7 @@ class HomeWorkshop(Firm):
         self.queue: deque[tuple[int, int]] = deque()  # (household, order day)
         self.deliveries: list[tuple[int, int, bool, int]] = []  # arrival, household, bad, ordered
         self.progress_hours = 0.0
+        self.queue_meter = FlowMeter()
         self.feedstock_kg = p["workshop_feedstock_lot"]
         self.made_today = 0
         self.set_price()
@@ -658,6 +674,7 @@ class HomeWorkshop(Firm):
         arrival = self.model.steps + self.model.p["workshop_local_delivery_days"]
         for flag in bad:
             household, ordered = self.queue.popleft()
+            self.queue_meter.depart(1, self.model.steps - ordered)
             self.deliveries.append((arrival, household, bool(flag), ordered))
         subsidy = self.subsidy() * passed
         self.model.ledger.pay(OUTSIDE, self, subsidy, "subsidy")

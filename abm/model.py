@@ -137,6 +137,7 @@ class ProductionEconomy(mesa.Model):
             self.enter_factories()
         self.review_policies()
         hh.spread_word_of_mouth()
+        self.observe_buffers()
         self.check_identities()
         self._last = measure(self)
         self.datacollector.collect(self)
@@ -335,6 +336,15 @@ class ProductionEconomy(mesa.Model):
         probe.count("entries")
 
     # --- identities and results ---
+    def observe_buffers(self) -> None:
+        """End-of-day levels of every buffer, for the flow meters (Little's law)."""
+        for store in self.stores():
+            store.shelf.meter.observe(store.on_hand)
+        for factory in self.factories():
+            factory.wip_meter.observe(factory.in_process())
+        for workshop in self.workshops():
+            workshop.queue_meter.observe(len(workshop.queue))
+
     def check_identities(self) -> None:
         """Goods by mode and money as a whole: raise at once if anything went astray."""
         factories, stores, workshops = self.factories(), self.stores(), self.workshops()
