@@ -194,6 +194,8 @@ class ProductionEconomy(mesa.Model):
         offers, sellers = self.offers()
         chosen = choose(hh.shoppers(shopping), offers, self.p["own_experience_weight"], self.rng)
         buying = chosen != NO_CHOICE
+        if not buying.any():
+            return
         order = np.argsort(chosen[buying], kind="stable")  # group buyers by seller
         picks, starts = np.unique(chosen[buying][order], return_index=True)
         for j, buyers in zip(picks, np.split(shopping[buying][order], starts[1:]), strict=True):
