@@ -342,7 +342,7 @@ class CentralFactory(Firm):
         process = self.process()
         healthy = [w for w in self.workers if hh.injured_days[w] == 0]
         by_labour = len(healthy) * p["hours_per_day"] / process.labour_hours
-        by_feedstock = self.feedstock_kg / process.feedstock_drawn
+        by_feedstock = process.units_from(self.feedstock_kg)
         self.capacity_today = min(self.capacity, by_labour)
         backlog = sum(lot.quantity - lot.done for lot in self.lots)
         n = int(min(self.capacity_today, by_feedstock, backlog))
@@ -640,7 +640,7 @@ class HomeWorkshop(Firm):
         process = self.process()
         hours = p["workshop_hours_per_day"]
         lpu = process.labour_hours
-        by_feedstock = int(self.feedstock_kg / process.feedstock_drawn)
+        by_feedstock = process.units_from(self.feedstock_kg)
         n = int(min((self.progress_hours + hours) // lpu, by_feedstock, len(self.queue)))
         if n < len(self.queue) and n < by_feedstock:
             used = hours  # the day ends part-way through the next unit

@@ -35,6 +35,7 @@ __all__ = [
     "eoq",
     "eoq_annual_cost",
     "escaped_probability",
+    "expected_undershoot",
     "feedstock_unit_price",
     "injuries_per_100_fte",
     "injury_rate_per_hour",
@@ -194,6 +195,22 @@ def lead_time_demand_sd(
     lt = _real("lead_time_days", lead_time_days, ge=0.0)
     sd_lt = _real("lead_time_sd_days", lead_time_sd_days, ge=0.0)
     return math.sqrt(lt * sd * sd + d * d * sd_lt * sd_lt)
+
+
+def expected_undershoot(demand_per_day: float, demand_sd_per_day: float) -> float:
+    """Mean amount by which a daily-reviewed inventory position falls below its reorder point.
+
+    Why: with daily review, the position is seen only after the day's demand, so an order is
+    placed from a position below r. For integer demand the stationary undershoot has mean
+    (E[D²]/E[D] − 1)/2 = ((σ² + d²)/d − 1)/2 (renewal theory; Silver, Pyke & Thomas, 4th ed.,
+    §6.9; Hadley & Whitin 1963). Adding it to r restores the cycle service level of continuous
+    review. Zero when demand is zero.
+    """
+    d = _real("demand_per_day", demand_per_day, ge=0.0)
+    sd = _real("demand_sd_per_day", demand_sd_per_day, ge=0.0)
+    if d == 0.0:
+        return 0.0
+    return max(0.0, ((sd * sd + d * d) / d - 1.0) / 2.0)
 
 
 def reorder_point(

@@ -14,6 +14,7 @@ import numpy as np
 
 from abm.formulas import (
     eoq,
+    expected_undershoot,
     kanban_cards,
     lead_time_demand_sd,
     reorder_point,
@@ -62,7 +63,11 @@ class ReplenishmentPolicy:
 
 
 class ReorderPointPolicy(ReplenishmentPolicy):
-    """(r, Q): order lots of the EOQ whenever the inventory position is at or below r."""
+    """(r, Q): order lots of the EOQ whenever the inventory position is at or below r.
+
+    r = d·L + z·σ_LTD + the expected undershoot of daily review, so that the share of
+    replenishment cycles with a stock-out is 1 − Φ(z), as under continuous review.
+    """
 
     name = "rq"
 
@@ -79,7 +84,7 @@ class ReorderPointPolicy(ReplenishmentPolicy):
         self.lot_size = max(1, round(eoq(self.order_cost, annual, holding)))
         self.reorder_point = reorder_point(
             forecast.mean, forecast.sd, lead_time, self.z, lead_time_sd
-        )
+        ) + expected_undershoot(forecast.mean, forecast.sd)
 
     def order(self, inventory_position, forecast):
         if inventory_position > self.reorder_point:
@@ -93,12 +98,16 @@ class KanbanPolicy(ReplenishmentPolicy):
 
     name = "kanban"
 
-    def __init__(self, container: float, safety_factor: float):
+    def __init__(self, container: float, safety_factor: float, fixed_cards: int = 0):
         self.container = int(container)
         self.safety_factor = safety_factor
-        self.cards = 1
+        self.fixed_cards = fixed_cards
+        self.cards = max(1, fixed_cards)
 
     def resize(self, forecast, lead_time, unit_cost, lead_time_sd=0.0):
+        """Size the card count by Toyota's rule, unless it is fixed by parameter."""
+        if self.fixed_cards:
+            return
         self.cards = kanban_cards(forecast.mean, lead_time, self.safety_factor, self.container)
 
     @property
@@ -113,9 +122,11 @@ class KanbanPolicy(ReplenishmentPolicy):
 class OrderUpToPolicy(ReplenishmentPolicy):
     """Order-up-to with a p-day moving-average forecast, reviewed daily (Chen et al. 2000).
 
-    S_t = (L + 1) * forecast_t + z * sigma_LTD: the protection interval is the lead time plus
-    the one-day review period; sigma_LTD includes lead-time variability. Negative orders are
-    not allowed (no returns upstream).
+    S_t = (L + 1) * forecast_t + safety stock: the protection interval is the lead time plus
+    the one-day review period. The safety stock z * sigma_LTD (lead-time variability included)
+    is sized at review points, so between reviews the order is exactly
+    D_t + ((L + 1)/p)(D_t - D_{t-p}), the rule whose bullwhip Chen et al. give in closed form.
+    Negative orders are not allowed (no returns upstream).
     """
 
     name = "order_up_to"
@@ -123,16 +134,15 @@ class OrderUpToPolicy(ReplenishmentPolicy):
     def __init__(self, service_level: float):
         self.z = z_for_service_level(service_level)
         self.protection = 1.0
-        self.lead_time_sd = 0.0
+        self.safety_stock = 0.0
 
     def resize(self, forecast, lead_time, unit_cost, lead_time_sd=0.0):
         self.protection = lead_time + 1.0
-        self.lead_time_sd = lead_time_sd
+        spread = lead_time_demand_sd(forecast.mean, forecast.sd, self.protection, lead_time_sd)
+        self.safety_stock = self.z * spread
 
     def order_up_to_level(self, forecast: DemandForecast) -> float:
-        p, mean = self.protection, forecast.mean
-        spread = lead_time_demand_sd(mean, forecast.sd, p, self.lead_time_sd)
-        return p * mean + self.z * spread
+        return self.protection * forecast.mean + self.safety_stock
 
     def order(self, inventory_position, forecast):
         return max(0, round(self.order_up_to_level(forecast) - inventory_position))
@@ -145,7 +155,9 @@ def make_policy(name: str, params: dict) -> ReplenishmentPolicy:
             params["order_cost"], params["holding_cost_rate"], params["service_level"]
         )
     if name == "kanban":
-        return KanbanPolicy(params["kanban_container"], params["kanban_safety_factor"])
+        return KanbanPolicy(
+            params["kanban_container"], params["kanban_safety_factor"], params["kanban_cards"]
+        )
     if name == "order_up_to":
         return OrderUpToPolicy(params["service_level"])
     return ReplenishmentPolicy()

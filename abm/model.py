@@ -118,8 +118,6 @@ class ProductionEconomy(mesa.Model):
         hh.unmet_today = hh.expire_needs()
         self.unmet_total += hh.unmet_today
         self.feedstock.deliver()
-        for factory in self.factories():
-            factory.receive_shipments()
         for workshop in self.workshops():
             self.deliver_workshop_units(workshop, workshop.due_deliveries())
         self.trade()
@@ -128,6 +126,8 @@ class ProductionEconomy(mesa.Model):
             factory.produce()
         for workshop in self.workshops():
             workshop.work()
+        for factory in self.factories():
+            factory.receive_shipments()  # after hours: an L-day shipment covers L days of sales
         for firm in self.firms():
             firm.pay_daily_costs()
         hh.injured_days[hh.injured_days > 0] -= 1

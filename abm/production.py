@@ -31,6 +31,12 @@ class Process:
         """kg of feedstock drawn per unit attempted, scrap included."""
         return self.feedstock_per_unit / (1.0 - self.waste_share)
 
+    def units_from(self, feedstock_kg: float) -> int:
+        """Whole units that `feedstock_kg` of feedstock allows (no limit if units need none)."""
+        if self.feedstock_drawn == 0:
+            return 2**62
+        return int(feedstock_kg / self.feedstock_drawn)
+
 
 @dataclass(frozen=True)
 class BatchOutcome:

@@ -415,3 +415,11 @@ def test_non_numbers_raise_type_error():
         f.eoq(8, 1300, "1")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="periods"):
         f.bullwhip_ratio_order_up_to(2, 5.0)  # type: ignore[arg-type]
+
+
+def test_expected_undershoot_of_daily_review():
+    # Poisson(2) demand: E[D^2]/E[D] = (2 + 4)/2 = 3, so (3 - 1)/2 = 1 unit below r on average
+    assert f.expected_undershoot(2.0, math.sqrt(2.0)) == pytest.approx(1.0)
+    # unit demand every day never undershoots
+    assert f.expected_undershoot(1.0, 0.0) == 0.0
+    assert f.expected_undershoot(0.0, 0.0) == 0.0

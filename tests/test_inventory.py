@@ -4,7 +4,13 @@ import math
 
 import pytest
 
-from abm.formulas import eoq, kanban_cards, reorder_point, z_for_service_level
+from abm.formulas import (
+    eoq,
+    expected_undershoot,
+    kanban_cards,
+    reorder_point,
+    z_for_service_level,
+)
 from abm.inventory import (
     DemandForecast,
     KanbanPolicy,
@@ -29,6 +35,7 @@ def test_rq_orders_eoq_lots_at_the_reorder_point():
     assert policy.lot_size == round(eoq(8.0, 1300, 0.225)) == 304
     assert policy.reorder_point == pytest.approx(
         reorder_point(forecast.mean, forecast.sd, 4.0, z_for_service_level(0.95))
+        + expected_undershoot(forecast.mean, forecast.sd)
     )
     assert policy.order(policy.reorder_point + 1, forecast) == 0
     assert policy.order(policy.reorder_point, forecast) == 304
