@@ -213,6 +213,7 @@ class CentralFactory(Firm):
         self.feedstock_kg = self.feedstock_lot
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
+        self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
         self.made_today = 0
         self.capacity_today = 0.0
         self.set_price()
@@ -314,6 +315,7 @@ class CentralFactory(Firm):
         if quantity > 0:
             self.lots.append(Lot(store, quantity, self.model.steps))
             store.on_order += quantity
+            store.ordered_today += quantity
             self.count("orders_upstream", quantity)
 
     def plan_push(self) -> None:
@@ -348,6 +350,8 @@ class CentralFactory(Firm):
         n = int(min(self.capacity_today, by_feedstock, backlog))
         shift_hours = len(healthy) * p["hours_per_day"]
         out = make_units(n, process, self.model.rng, hours=shift_hours)
+        if n:
+            self.learning.append((self.experience, process.labour_hours))
         self.made_today = out.made
         self.record_batch(out)
         self.count("capacity", self.capacity_today)
@@ -453,7 +457,8 @@ class RetailStore(FixedAgent):
         self.on_order = 0
         self.fill_rate = 1.0  # smoothed share of shoppers served at once
         self.demand_today = 0
-        self.sold_today = 0
+        self.ordered_today = 0
+        self.log: list[tuple[int, int, int, int]] = []  # day, demand, ordered, position
         self.resize_policy()
         model.goods[FACTORY].made += self.on_hand  # opening stock counts as made before day 1
 
@@ -513,7 +518,6 @@ class RetailStore(FixedAgent):
         self.shelf.take(self.model.steps, k)
         self.stocked_out |= k < len(buyers)
         self.defective_on_hand -= bad
-        self.sold_today += k
         self.factory.count("lost_sales", len(buyers) - k)
         weight = self.model.p["lead_time_smoothing"]
         self.fill_rate += weight * (k / len(buyers) - self.fill_rate)
@@ -526,8 +530,14 @@ class RetailStore(FixedAgent):
         self.factory.receive_order(
             self, self.policy.order(self.inventory_position(), self.demand_forecast)
         )
+
+    def close_day(self) -> None:
+        """Log the day (demand seen, units ordered, position at day end) and start afresh."""
+        self.log.append(
+            (self.model.steps, self.demand_today, self.ordered_today, self.inventory_position())
+        )
         self.demand_today = 0
-        self.sold_today = 0
+        self.ordered_today = 0
 
     def carry_inventory(self) -> None:
         """Pay the carrying cost of the units on hand and on their way to this store."""

@@ -342,6 +342,7 @@ class ProductionEconomy(mesa.Model):
         """End-of-day levels of every buffer, for the flow meters (Little's law)."""
         for store in self.stores():
             store.shelf.meter.observe(store.on_hand)
+            store.close_day()
         for factory in self.factories():
             factory.wip_meter.observe(factory.in_process())
         for workshop in self.workshops():
