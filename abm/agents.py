@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from mesa import Agent
@@ -177,7 +177,7 @@ class Lot:
     ordered: int  # day the store placed the order
     done: int = 0
     defective: int = 0
-    made_day_sum: int = 0  # sum over finished units of the day each was made
+    made: list[tuple[int, int]] = field(default_factory=list)  # (day, units finished)
 
 
 @dataclass
@@ -377,7 +377,7 @@ class CentralFactory(Firm):
             bad = int(self.model.rng.hypergeometric(escaped, good, k)) if escaped else 0
             lot.done += k
             lot.defective += bad
-            lot.made_day_sum += k * self.model.steps
+            lot.made.append((self.model.steps, k))
             passed -= k
             escaped -= bad
             good -= k - bad
@@ -386,8 +386,8 @@ class CentralFactory(Firm):
                 self.ship(lot)
 
     def ship(self, lot: Lot) -> None:
-        waited = lot.done * self.model.steps - lot.made_day_sum
-        self.wip_meter.depart(lot.done, waited / lot.done)
+        for day, units in lot.made:
+            self.wip_meter.depart(units, day, self.model.steps)
         cv = self.model.p["shipping_time_cv"]
         days = self.shipping_days(lot.store) * self.model.rng.lognormal(-(cv**2) / 2, cv)
         self.shipments.append(Shipment(self.model.steps + round(days), lot))
@@ -553,6 +553,24 @@ class RetailStore(FixedAgent):
 # ----------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Order:
+    """A household's paid order in a workshop's queue."""
+
+    household: int
+    day: int
+    price: float
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A finished workshop unit on its way to the household who ordered it."""
+
+    arrival: int
+    order: Order
+    defective: bool
+
+
 class HomeWorkshop(Firm):
     """A household's workshop: small capital, local build-to-order, custom goods."""
 
@@ -565,8 +583,8 @@ class HomeWorkshop(Firm):
         model.households.owns_workshop[owner] = True
         model.households.employer[owner] = NOBODY
         self.experience = p["workshop_initial_experience"]
-        self.queue: deque[tuple[int, int]] = deque()  # (household, order day)
-        self.deliveries: list[tuple[int, int, bool, int]] = []  # arrival, household, bad, ordered
+        self.queue: deque[Order] = deque()
+        self.deliveries: list[Delivery] = []
         self.progress_hours = 0.0
         self.queue_meter = FlowMeter()
         self.feedstock_kg = p["workshop_feedstock_lot"]
@@ -638,7 +656,7 @@ class HomeWorkshop(Firm):
         self.count("demand", len(buyers))
         self.count("orders_received", len(buyers))
         for b in buyers:
-            self.queue.append((int(b), self.model.steps))
+            self.queue.append(Order(int(b), self.model.steps, self.price))
 
     def work(self) -> None:
         """Build queued orders with the owner's hours; feedstock limits output."""
@@ -683,17 +701,17 @@ class HomeWorkshop(Firm):
         bad[self.model.rng.permutation(passed)[:escaped]] = True
         arrival = self.model.steps + self.model.p["workshop_local_delivery_days"]
         for flag in bad:
-            household, ordered = self.queue.popleft()
-            self.queue_meter.depart(1, self.model.steps - ordered)
-            self.deliveries.append((arrival, household, bool(flag), ordered))
+            order = self.queue.popleft()
+            self.queue_meter.depart(1, order.day, self.model.steps)
+            self.deliveries.append(Delivery(arrival, order, bool(flag)))
         subsidy = self.subsidy() * passed
         self.model.ledger.pay(OUTSIDE, self, subsidy, "subsidy")
         self.count("subsidies", subsidy)
 
-    def due_deliveries(self, everything: bool = False) -> list[tuple[int, int, bool, int]]:
+    def due_deliveries(self, everything: bool = False) -> list[Delivery]:
         today = self.model.steps
-        due = [d for d in self.deliveries if everything or d[0] <= today]
-        self.deliveries = [d for d in self.deliveries if not (everything or d[0] <= today)]
+        due = [d for d in self.deliveries if everything or d.arrival <= today]
+        self.deliveries = [d for d in self.deliveries if not (everything or d.arrival <= today)]
         return due
 
     def in_transit(self) -> int:
@@ -702,6 +720,9 @@ class HomeWorkshop(Firm):
     def pay_daily_costs(self) -> None:
         p = self.model.p
         self.pay_fixed_costs(p["workshop_capital_life_years"], p["workshop_overhead_per_day"])
+
+    def restart_queue_meter(self) -> None:
+        self.queue_meter.restart(self.model.steps)
 
     def pay_out_profit(self) -> None:
         """Cash beyond the starting working capital goes home: workshop profit is income."""
@@ -714,11 +735,12 @@ class HomeWorkshop(Firm):
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
         hh = self.model.households
         self.model.deliver_workshop_units(self, self.due_deliveries(everything=True))
-        for household, _ in self.queue:
-            self.model.ledger.pay(self, Households(household), self.price, "refunds")
-            hh.awaiting[household] = False
-            hh.pending[household] = True
-            hh.waiting_days[household] = 0
+        for order in self.queue:
+            self.model.ledger.pay(self, Households(order.household), order.price, "refunds")
+            self.count("sales_value", -order.price)
+            hh.awaiting[order.household] = False
+            hh.pending[order.household] = True
+            hh.waiting_days[order.household] = 0
         self.queue.clear()
         hh.owns_workshop[self.owner] = False
         self.settle_and_leave(Households(self.owner))

@@ -14,7 +14,8 @@ from collections import deque
 class FlowMeter:
     """Daily levels, departures and days spent in one buffer."""
 
-    def __init__(self) -> None:
+    def __init__(self, since: int = 0) -> None:
+        self.since = since  # day measuring began: earlier days in the buffer do not count
         self.level_days = 0.0  # sum over observed day ends of the units in the buffer
         self.days = 0
         self.departures = 0
@@ -24,13 +25,14 @@ class FlowMeter:
         self.level_days += level
         self.days += 1
 
-    def depart(self, units: int, days_each: float) -> None:
+    def depart(self, units: int, arrived: int, today: int) -> None:
+        """`units` that arrived on day `arrived` leave today."""
         self.departures += units
-        self.days_in_buffer += units * days_each
+        self.days_in_buffer += units * (today - max(arrived, self.since))
 
-    def reset(self) -> None:
-        """Start measuring afresh (after a warm-up)."""
-        self.__init__()
+    def restart(self, today: int) -> None:
+        """Measure afresh from the end of today (after a warm-up)."""
+        self.__init__(since=today)
 
     @property
     def mean_level(self) -> float:
@@ -60,7 +62,7 @@ class FifoStock:
         while units > 0 and self.batches:
             batch = self.batches[0]
             k = min(units, batch[1])
-            self.meter.depart(k, day - batch[0])
+            self.meter.depart(k, batch[0], day)
             batch[1] -= k
             units -= k
             if batch[1] == 0:

@@ -218,7 +218,7 @@ class ProductionEconomy(mesa.Model):
             hh.surplus_today[firm.mode] += float(np.sum(hh.willingness_to_pay(buyers) - price))
             firm.count("sales_value", price * len(buyers))
 
-    def deliver(self, firm, buyers, defective, price: float, lead_times) -> None:
+    def deliver(self, firm, buyers, defective, prices, lead_times) -> None:
         """Units reach households; escaped defects come back for a refund and are scrapped."""
         if len(buyers) == 0:
             return
@@ -234,21 +234,22 @@ class ProductionEconomy(mesa.Model):
         firm.count("lead_time_days", float(np.sum(lead_times)))
         firm.count("deliveries", len(buyers))
         if len(returned):
-            refunds = np.full(len(returned), price)
+            refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
             self.ledger.pay(firm, HouseholdAccount(returned), refunds, "refunds")
             self.ledger.pay(firm, OUTSIDE, p["return_handling_cost"] * len(returned), "returns")
-            firm.count("sales_value", -price * len(returned))
+            firm.count("sales_value", -float(refunds.sum()))
             firm.dispose(p["feedstock_per_unit"] * len(returned))
         self.households.receive(buyers, firm.mode, defective)
 
     def deliver_workshop_units(self, workshop: HomeWorkshop, due: list) -> None:
         if not due:
             return
-        buyers = np.array([d[1] for d in due], dtype=np.int64)
-        defective = np.array([d[2] for d in due], dtype=bool)
-        waited = np.array([self.steps - d[3] for d in due], dtype=float)
+        buyers = np.array([d.order.household for d in due], dtype=np.int64)
+        defective = np.array([d.defective for d in due], dtype=bool)
+        paid = np.array([d.order.price for d in due])
+        waited = np.array([self.steps - d.order.day for d in due], dtype=float)
         self.households.awaiting[buyers] = False
-        self.deliver(workshop, buyers, defective, workshop.price, waited)
+        self.deliver(workshop, buyers, defective, paid, waited)
 
     def replenish(self) -> None:
         """Stores order by their pull policy; under push, factories release their plan."""

@@ -1,0 +1,544 @@
+"""Validation: the real model, configured for a textbook case, against the textbook's answer.
+
+Each `check_*` function builds economies through the normal parameter schema, runs them, and
+returns a `Check`: rows of (what, theory, measured, confidence interval) and whether the theory
+lies inside the interval (or the stated tolerance). `quick=True` is the CI-sized version;
+`python -m abm.validation docs/validation.md` runs the long versions and writes the report.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+from scipy import stats
+
+from abm.formulas import (
+    bullwhip_ratio_order_up_to,
+    eoq,
+    eoq_annual_cost,
+    expected_undershoot,
+    learning_exponent,
+    newsvendor_base_stock,
+    reorder_point,
+    z_for_service_level,
+)
+from abm.model import ProductionEconomy
+
+# One factory with one store, production as good as instant, a fixed lead time, no workshops,
+# and households that always buy when the shelf has stock: a single-echelon textbook system.
+LAB = {
+    "n_factories": 1,
+    "stores_per_factory": 1,
+    "n_workshops": 0,
+    "firm_size_dispersion": 0.0,
+    "factory_capacity": 100000.0,
+    "factory_labour_hours": 0.001,
+    "factory_initial_cash": 1e12,
+    "bankruptcy_days": 3650,
+    "feedstock_per_unit": 0.0,
+    "shipping_days_per_cell": 0.0,
+    "shipping_time_cv": 0.0,
+    "peak_to_mean": 1.0,
+    "custom_share": 0.0,
+    "good_value": 1e6,
+    "marginal_utility_decay": 1.0,
+    "logit_scale": 0.01,
+    "store_reach": 5000.0,
+    "error_probability": 0.0,
+    "injury_rate": 0.0,
+    "workshop_entry_rate": 0.0,
+    "factory_entry_min_demand": 10.0,
+    "forecast_window": 365,
+    "policy_review_days": 365,
+    "initial_stock_days": 0.0,
+    "grid_width": 20,
+    "grid_height": 20,
+}
+CONFIDENCE = 0.99
+
+
+@dataclass
+class Row:
+    label: str
+    theory: float
+    measured: float
+    low: float
+    high: float
+
+    @property
+    def ok(self) -> bool:
+        return self.low <= self.theory <= self.high
+
+
+@dataclass
+class Check:
+    name: str
+    configuration: str
+    theory: str
+    rows: list[Row] = field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(row.ok for row in self.rows)
+
+
+def lab(seed: int = 0, **overrides) -> ProductionEconomy:
+    return ProductionEconomy(rng=seed, **{**LAB, **overrides})
+
+
+def advance(model: ProductionEconomy, days: int) -> ProductionEconomy:
+    for _ in range(days):
+        model.step()
+    return model
+
+
+def exact(label: str, theory: float, measured: float, tolerance: float = 1e-6) -> Row:
+    """A row for a deterministic quantity: the interval is the stated tolerance."""
+    return Row(label, theory, measured, measured - tolerance, measured + tolerance)
+
+
+def proportion(label: str, theory: float, hits: int, trials: int) -> Row:
+    """A row for a share of trials, with its Wilson confidence interval."""
+    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+    p = hits / trials if trials else 0.0
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2)) / (1 + z * z / trials)
+    return Row(label, theory, p, centre - half, centre + half)
+
+
+def batch_means(label: str, theory: float, values: np.ndarray, batches: int = 10) -> Row:
+    """A row for a long-run ratio, with a batch-means confidence interval."""
+    parts = np.array_split(np.asarray(values, dtype=float), batches)
+    means = np.array([part.mean() for part in parts])
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, batches - 1) * means.std(ddof=1) / math.sqrt(batches)
+    return Row(label, theory, float(means.mean()), means.mean() - half, means.mean() + half)
+
+
+# --- 1. inventory formulas ---------------------------------------------------------------------
+def check_inventory_formulas(quick: bool = True) -> Check:
+    check = Check(
+        "Inventory formulas",
+        "pure functions against published values; then one store on (r,Q) in the lab economy",
+        "Q* = sqrt(2KD/h); cost sqrt(2KDh); newsvendor S* = mu + sigma z(p/(p+h)); "
+        "r = dL + z sigma_LTD + expected undershoot",
+    )
+    check.rows += [
+        exact("EOQ Q*, K=8 h=0.225 D=1300", 304.047, round(eoq(8, 1300, 0.225), 3), 5e-4),
+        exact("EOQ cost", 68.411, round(eoq_annual_cost(8, 1300, 0.225), 3), 5e-4),
+        exact(
+            "newsvendor S*, N(50,8^2) h=0.18 p=0.70",
+            56.604,
+            round(newsvendor_base_stock(50, 8, 0.18, 0.70), 3),
+            5e-4,
+        ),
+    ]
+    # the store sizes its policy at the end of day 365 (its yearly review) ...
+    model = advance(
+        lab(seed=1, n_consumers=1000, need_rate=0.01, shipping_lead_time=5, order_cost=8.0), 365
+    )
+    store = model.stores()[0]
+    f = store.demand_forecast
+    unit = store.factory.unit_cost_ex_carrying()
+    policy = store.policy
+    q = max(1, round(eoq(8.0, f.mean * 365, model.p["holding_cost_rate"] * unit)))
+    z = z_for_service_level(model.p["service_level"])
+    spread = math.sqrt(store.lead_time_variance)
+    r = reorder_point(f.mean, f.sd, store.lead_time(), z, spread)
+    r += expected_undershoot(f.mean, f.sd)
+    check.rows += [
+        exact("store lot = EOQ of its forecast", q, policy.lot_size, 0.5),
+        exact("store reorder point", r, policy.reorder_point, 1e-6),
+    ]
+    # ... and until the next review every order is placed at or below r, in whole lots
+    advance(model, 300 if quick else 364)
+    orders = [(day, ordered, pos) for day, _, ordered, pos in store.log if ordered and day > 365]
+    proper = sum(
+        (ordered % policy.lot_size == 0) and (pos - ordered <= policy.reorder_point)
+        for day, ordered, pos in orders
+    )
+    check.rows.append(
+        exact(
+            f"orders in whole EOQ lots at IP <= r (n={len(orders)})",
+            1.0,
+            proper / max(len(orders), 1),
+            1e-9,
+        )
+    )
+    return check
+
+
+# --- 2. cycle service level --------------------------------------------------------------------
+def check_cycle_service(quick: bool = True) -> Check:
+    check = Check(
+        "Cycle service level",
+        "lab economy, (r,Q), 10 units/day of Bernoulli-household demand, lead time 20 days",
+        "share of replenishment cycles with a stock-out = 1 - Phi(z)",
+    )
+    days = 3000 if quick else 12000
+    for service in (0.8, 0.9, 0.95):
+        model = advance(
+            lab(
+                seed=2,
+                n_consumers=2000,
+                need_rate=0.005,
+                shipping_lead_time=20,
+                order_cost=0.2,
+                service_level=service,
+            ),
+            days,
+        )
+        cycles = model.stores()[0].cycles[5:]  # after the opening stock
+        z = z_for_service_level(service)
+        check.rows.append(
+            proportion(
+                f"z = {z:.3f} ({len(cycles)} cycles)", 1 - service, int(sum(cycles)), len(cycles)
+            )
+        )
+    return check
+
+
+# --- 3. Little's law ---------------------------------------------------------------------------
+def check_littles_law(quick: bool = True) -> Check:
+    check = Check(
+        "Little's law",
+        "store shelf and factory lots in the lab economy with a slow factory; workshop queues "
+        "in an economy of workshops only; meters restarted after a warm-up",
+        "mean level = throughput x mean time in the buffer, within 2%",
+    )
+    warm, days = (200, 1500) if quick else (365, 6000)
+    slow = lab(
+        seed=3,
+        n_consumers=1000,
+        need_rate=0.02,
+        shipping_lead_time=4,
+        factory_labour_hours=0.5,
+        factory_capacity=60.0,
+    )
+    advance(slow, warm)
+    store, factory = slow.stores()[0], slow.factories()[0]
+    store.shelf.meter.restart(slow.steps)
+    factory.wip_meter.restart(slow.steps)
+    advance(slow, days)
+    crafts = ProductionEconomy(
+        rng=3,
+        n_consumers=800,
+        n_factories=0,
+        n_workshops=30,
+        workshop_entry_rate=0.0,
+        bankruptcy_days=3650,
+        workshop_initial_cash=1e6,
+        grid_width=20,
+        grid_height=20,
+    )
+    advance(crafts, warm)
+    workshops = crafts.workshops()
+    for w in workshops:
+        w.restart_queue_meter()
+    advance(crafts, days)
+    for label, meters in (
+        ("store shelf", [store.shelf.meter]),
+        ("factory lots (WIP)", [factory.wip_meter]),
+        ("workshop order queues", [w.queue_meter for w in workshops]),
+    ):
+        level = sum(m.level_days for m in meters) / meters[0].days
+        departures = sum(m.departures for m in meters)
+        flow = (departures / meters[0].days) * (sum(m.days_in_buffer for m in meters) / departures)
+        check.rows.append(Row(label, flow, level, level * 0.98, level * 1.02))
+    return check
+
+
+# --- 4. bullwhip -------------------------------------------------------------------------------
+def order_and_demand(model: ProductionEconomy, skip: int) -> tuple[np.ndarray, np.ndarray]:
+    log = np.array(model.stores()[0].log[skip:])
+    return log[:, 2].astype(float), log[:, 1].astype(float)
+
+
+def check_bullwhip(quick: bool = True) -> Check:
+    check = Check(
+        "Bullwhip",
+        "lab economy, 20 units/day of iid demand; order-up-to with a p-day moving average "
+        "(Chen et al.'s L = shipping days + 1 review day), then kanban, (r,Q) and push",
+        "Var(orders)/Var(demand) = 1 + 2L/p + 2L^2/p^2 (Chen, Drezner, Ryan & Simchi-Levi 2000)",
+    )
+    days = 2500 if quick else 10000
+    base = dict(n_consumers=2000, need_rate=0.01, service_level=0.999)
+    for shipping, window in ((1, 5), (3, 10), (4, 5)):
+        model = advance(
+            lab(
+                seed=4,
+                shipping_lead_time=shipping,
+                forecast_window=window,
+                replenishment_policy="order_up_to",
+                **base,
+            ),
+            days,
+        )
+        orders, demand = order_and_demand(model, 400)
+        big_l = shipping + 1
+        ratio = ratio_series(orders, demand)
+        check.rows.append(
+            batch_means(
+                f"order-up-to L={big_l}, p={window}",
+                bullwhip_ratio_order_up_to(big_l, window),
+                ratio,
+            )
+        )
+    reference = bullwhip_ratio_order_up_to(4, 5)
+    for policy in ("kanban", "rq"):
+        model = advance(
+            lab(
+                seed=4, shipping_lead_time=3, forecast_window=5, replenishment_policy=policy, **base
+            ),
+            days,
+        )
+        orders, demand = order_and_demand(model, 400)
+        value = float(np.var(orders) / np.var(demand))
+        check.rows.append(
+            Row(
+                f"{policy} (damps: below order-up-to {reference:.2f}?)",
+                reference,
+                value,
+                value,
+                reference if value < reference else value,
+            )
+        )
+    model = advance(
+        lab(seed=4, shipping_lead_time=3, forecast_window=5, replenishment_policy="push", **base),
+        days,
+    )
+    orders, demand = order_and_demand(model, 400)
+    value = float(np.var(orders) / np.var(demand))
+    check.rows.append(
+        Row("push (amplifies: above 1?)", 1.0, value, 1.0 if value > 1 else value, value)
+    )
+    check.notes = (
+        "Kanban and (r,Q) orders come in whole containers or lots, so their variance is that of "
+        "lumpy orders; what matters for the claim is the smoothed ordering of order-up-to's MA "
+        "forecast. The rows for kanban, (r,Q) and push test a direction, not a closed form."
+    )
+    return check
+
+
+def ratio_series(orders: np.ndarray, demand: np.ndarray, block: int = 200) -> np.ndarray:
+    """Var(orders)/Var(demand) in consecutive blocks, for batch means."""
+    n = len(orders) // block
+    return np.array(
+        [
+            np.var(orders[i * block : (i + 1) * block])
+            / np.var(demand[i * block : (i + 1) * block])
+            for i in range(n)
+        ]
+    )
+
+
+# --- 5. kanban ---------------------------------------------------------------------------------
+def check_kanban(quick: bool = True) -> Check:
+    check = Check(
+        "Kanban",
+        "lab economy, 20 units/day, lead time 3 days, containers of 10 units, N = 1..10 cards",
+        "inventory position (WIP) never exceeds N*C; throughput rises with N, then saturates",
+    )
+    days = 500 if quick else 2000
+    throughput = []
+    for cards in range(1, 11):
+        model = advance(
+            lab(
+                seed=5,
+                n_consumers=2000,
+                need_rate=0.01,
+                shipping_lead_time=3,
+                replenishment_policy="kanban",
+                kanban_cards=cards,
+                kanban_container=10.0,
+            ),
+            days,
+        )
+        log = np.array(model.stores()[0].log[50:])
+        most = int(log[:, 3].max())
+        check.rows.append(
+            Row(
+                f"N={cards}: max position vs cap N*C",
+                cards * 10,
+                most,
+                most,
+                cards * 10 if most <= cards * 10 else most,
+            )
+        )
+        throughput.append(model.dataframe()["units_sold_factory"].iloc[50:].mean())
+    rising = all(b >= a * 0.98 for a, b in zip(throughput, throughput[1:], strict=False))
+    saturated = abs(throughput[-1] - throughput[-2]) / throughput[-1]
+    check.rows.append(exact("throughput never falls as N grows", 1.0, float(rising), 0.0))
+    check.rows.append(Row("throughput change from N=9 to N=10", 0.0, saturated, 0.0, 0.02))
+    check.series = throughput  # type: ignore[attr-defined]
+    return check
+
+
+# --- 6. learning curve -------------------------------------------------------------------------
+def check_learning(quick: bool = True) -> Check:
+    check = Check(
+        "Learning curve",
+        "lab economy whose factory starts with 50 units of experience and labour 1 h/unit",
+        "labour per unit falls by the progress ratio at each doubling of cumulative output",
+    )
+    for ratio in (0.7, 0.8, 0.9):
+        model = advance(
+            lab(
+                seed=6,
+                n_consumers=1000,
+                need_rate=0.02,
+                progress_ratio=ratio,
+                factory_initial_experience=50.0,
+                factory_labour_hours=1.0,
+                factory_capacity=200.0,
+            ),
+            200 if quick else 1000,
+        )
+        log = np.array(model.factories()[0].learning)
+        slope = np.polyfit(np.log2(log[:, 0]), np.log2(log[:, 1]), 1)[0]
+        doublings = math.log2(log[-1, 0] / log[0, 0])
+        check.rows.append(
+            exact(f"PR={ratio} over {doublings:.1f} doublings", ratio, 2.0**slope, 1e-9)
+        )
+    check.notes = f"b = -log2(PR); e.g. PR 0.8 gives b = {learning_exponent(0.8):.4f}."
+    return check
+
+
+# --- 7. poka-yoke and inspection ---------------------------------------------------------------
+def check_defects(quick: bool = True) -> Check:
+    check = Check(
+        "Poka-yoke and inspection",
+        "lab economy, 40 units/day made, error probability 3.5% (Arakawa before poka-yoke)",
+        "made = p_error (1 - poka_yoke); caught/made defects = inspection; "
+        "escaped = p_error (1 - poka_yoke)(1 - inspection)",
+    )
+    days = 600 if quick else 3000
+    for poka, inspect in ((0.0, 0.5), (0.5, 0.8), (0.9, 0.8)):
+        model = advance(
+            lab(
+                seed=7,
+                n_consumers=2000,
+                need_rate=0.02,
+                error_probability=0.035,
+                poka_yoke=poka,
+                inspection=inspect,
+                shipping_lead_time=2,
+            ),
+            days,
+        )
+        t = model.total[0]
+        made, defects = int(t["made"]), int(t["defects_made"])
+        p = 0.035 * (1 - poka)
+        check.rows += [
+            proportion(f"defects made, poka-yoke {poka}", p, defects, made),
+            proportion(
+                f"  caught share, inspection {inspect}", inspect, int(t["defects_caught"]), defects
+            ),
+            proportion("  escaped", p * (1 - inspect), int(t["defects_escaped"]), made),
+        ]
+    return check
+
+
+# --- 8. injuries -------------------------------------------------------------------------------
+def check_injuries(quick: bool = True) -> Check:
+    check = Check(
+        "Injuries",
+        "a labour-intensive factory (about 25 workers) in the lab economy",
+        "injuries per 100 full-time workers per year (2,000 h) = the configured rate",
+    )
+    days = 1000 if quick else 5000
+    for rate in (2.8, 20.0):
+        model = advance(
+            lab(
+                seed=8,
+                n_consumers=2000,
+                need_rate=0.02,
+                injury_rate=rate,
+                factory_labour_hours=2.0,
+                factory_capacity=200.0,
+                shipping_lead_time=2,
+            ),
+            days,
+        )
+        t = model.total[0]
+        cases, hours = t["injuries"], t["labour_hours"]
+        low, high = (
+            stats.chi2.ppf([(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], [2 * cases, 2 * cases + 2])
+            / 2
+        )
+        scale = 100 * 2000 / hours
+        check.rows.append(
+            Row(
+                f"rate {rate} ({int(cases)} cases, {hours:,.0f} h)",
+                rate,
+                cases * scale,
+                (low if cases else 0.0) * scale,
+                high * scale,
+            )
+        )
+    return check
+
+
+# --- 9. accounting -----------------------------------------------------------------------------
+def check_accounting(quick: bool = True) -> Check:
+    check = Check(
+        "Accounting",
+        "subsidy-sunset scenario with entry and exit; the identities are checked every step",
+        "the per-step table's totals equal the books, by mode",
+    )
+    from abm.scenarios import load_scenario
+
+    model = advance(
+        ProductionEconomy(
+            rng=9, **load_scenario("subsidy-sunset").overrides, workshop_entry_rate=0.01
+        ),
+        365 if quick else 1000,
+    )
+    df = model.dataframe()
+    books = model.ledger.mode_books
+    for m, mode in enumerate(("factory", "workshop")):
+        check.rows += [
+            exact(f"{mode}: units sold", model.goods[m].sold, df[f"units_sold_{mode}"].sum(), 1e-6),
+            exact(
+                f"{mode}: sales value",
+                books[m]["sales"] + books[m]["refunds"],
+                df[f"sales_value_{mode}"].sum(),
+                1e-3,
+            ),
+            exact(
+                f"{mode}: exits",
+                model.total[m]["bankruptcies"],
+                df[f"bankruptcies_{mode}"].sum(),
+                0,
+            ),
+        ]
+    check.rows.append(
+        exact(
+            "workshop subsidies",
+            model.ledger.inflows["subsidy"],
+            df["subsidies_workshop"].sum(),
+            1e-3,
+        )
+    )
+    check.notes = (
+        f"{int(df['entries_workshop'].sum())} workshop entries and "
+        f"{int(df['bankruptcies_workshop'].sum() + df['bankruptcies_factory'].sum())} exits "
+        "in the run; goods and money identities held on every one of its steps."
+    )
+    return check
+
+
+CHECKS = (
+    check_inventory_formulas,
+    check_cycle_service,
+    check_littles_law,
+    check_bullwhip,
+    check_kanban,
+    check_learning,
+    check_defects,
+    check_injuries,
+    check_accounting,
+)
