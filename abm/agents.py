@@ -126,6 +126,12 @@ class Firm(FixedAgent):
         self.feedstock_kg -= out.feedstock_kg
         self.dispose(out.waste_kg)
 
+    def buy_opening_feedstock(self, lot_kg: float) -> None:
+        """A new firm buys its first feedstock lot at once (from its opening cash)."""
+        price = self.model.feedstock.quote(lot_kg)
+        self.model.ledger.pay(self, OUTSIDE, lot_kg * price, "feedstock")
+        self.feedstock_kg += lot_kg
+
     def reorder_feedstock(self, daily_use: float, lot_kg: float) -> None:
         """(r, Q) on feedstock: order a lot when stock on hand and on order covers too few days."""
         cover = daily_use * (self.model.p["feedstock_lead_time"] + 2)
@@ -210,7 +216,7 @@ class CentralFactory(Firm):
         self.shipments: list[Shipment] = []
         self.workers: list[int] = []
         self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
-        self.feedstock_kg = self.feedstock_lot
+        self.buy_opening_feedstock(self.feedstock_lot)
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
@@ -316,6 +322,7 @@ class CentralFactory(Firm):
             self.lots.append(Lot(store, quantity, self.model.steps))
             store.on_order += quantity
             store.ordered_today += quantity
+            self.model.ledger.pay(self, OUTSIDE, self.model.p["order_cost"], "ordering")
             self.count("orders_upstream", quantity)
 
     def plan_push(self) -> None:
@@ -354,7 +361,7 @@ class CentralFactory(Firm):
             self.learning.append((self.experience, process.labour_hours))
         self.made_today = out.made
         self.record_batch(out)
-        self.count("capacity", self.capacity_today)
+        self.count("capacity", self.capacity)  # machine capacity, as utilization statistics use
         self.injure(out.injuries, healthy)
         self._fill_lots(out.passed, out.escaped)
         daily_use = self.capacity * process.feedstock_drawn
@@ -457,6 +464,7 @@ class RetailStore(FixedAgent):
         self.on_order = 0
         self.fill_rate = 1.0  # smoothed share of shoppers served at once
         self.demand_today = 0
+        self.served_today = 0
         self.ordered_today = 0
         self.log: list[tuple[int, int, int, int]] = []  # day, demand, ordered, position
         self.resize_policy()
@@ -504,10 +512,18 @@ class RetailStore(FixedAgent):
         )
 
     def sell(self, buyers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Serve buyers from stock in arrival order; returns (served, defective flags)."""
-        self.demand_today += len(buyers)
+        """Serve buyers from stock in arrival order; returns (served, defective flags).
+
+        A shopper turned away who comes back tomorrow is one need, not two: demand and lost
+        sales count each need once, so retries do not inflate the forecast.
+        """
+        hh = self.model.households
         served = buyers[: self.on_hand]
         k = len(served)
+        turned_away = buyers[k:]
+        first_time = turned_away[~hh.turned_away[turned_away]]
+        hh.turned_away[turned_away] = True
+        self.demand_today += k + len(first_time)
         bad = 0
         if k and self.defective_on_hand:
             good = self.on_hand - self.defective_on_hand
@@ -518,9 +534,8 @@ class RetailStore(FixedAgent):
         self.shelf.take(self.model.steps, k)
         self.stocked_out |= k < len(buyers)
         self.defective_on_hand -= bad
-        self.factory.count("lost_sales", len(buyers) - k)
-        weight = self.model.p["lead_time_smoothing"]
-        self.fill_rate += weight * (k / len(buyers) - self.fill_rate)
+        self.factory.count("lost_sales", len(first_time))
+        self.served_today += k
         return served, defective
 
     def replenish(self) -> None:
@@ -532,11 +547,20 @@ class RetailStore(FixedAgent):
         )
 
     def close_day(self) -> None:
-        """Log the day (demand seen, units ordered, position at day end) and start afresh."""
+        """Update the fill rate shoppers expect, log the day (demand seen, units ordered,
+        position at day end) and start afresh.
+
+        A day without shoppers still tells: a stocked shelf would have served them."""
+        if self.demand_today:
+            available = self.served_today / self.demand_today
+        else:
+            available = 1.0 if self.on_hand > 0 else 0.0
+        self.fill_rate += self.model.p["lead_time_smoothing"] * (available - self.fill_rate)
         self.log.append(
             (self.model.steps, self.demand_today, self.ordered_today, self.inventory_position())
         )
         self.demand_today = 0
+        self.served_today = 0
         self.ordered_today = 0
 
     def carry_inventory(self) -> None:
@@ -560,6 +584,7 @@ class Order:
     household: int
     day: int
     price: float
+    waited_before: int = 0  # days the need was open before this order
 
 
 @dataclass(frozen=True)
@@ -587,7 +612,7 @@ class HomeWorkshop(Firm):
         self.deliveries: list[Delivery] = []
         self.progress_hours = 0.0
         self.queue_meter = FlowMeter()
-        self.feedstock_kg = p["workshop_feedstock_lot"]
+        self.buy_opening_feedstock(p["workshop_feedstock_lot"])
         self.made_today = 0
         self.set_price()
 
@@ -655,13 +680,15 @@ class HomeWorkshop(Firm):
     def take_orders(self, buyers: np.ndarray) -> None:
         self.count("demand", len(buyers))
         self.count("orders_received", len(buyers))
-        for b in buyers:
-            self.queue.append(Order(int(b), self.model.steps, self.price))
+        waited = self.model.households.waiting_days[buyers]
+        for b, w in zip(buyers, waited, strict=True):
+            self.queue.append(Order(int(b), self.model.steps, self.price, int(w)))
 
     def work(self) -> None:
         """Build queued orders with the owner's hours; feedstock limits output."""
         p = self.model.p
         hh = self.model.households
+        self.count("capacity", self.capacity())
         if hh.injured_days[self.owner] > 0 or not self.queue:
             self.made_today = 0
             return
@@ -678,7 +705,6 @@ class HomeWorkshop(Firm):
         out = make_units(n, process, self.model.rng, hours=used)
         self.made_today = out.made
         self.record_batch(out)
-        self.count("capacity", self.capacity())
         self.model.ledger.pay(
             self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay"
         )
@@ -730,6 +756,7 @@ class HomeWorkshop(Firm):
         if surplus > 0:
             self.model.ledger.pay(self, Households(self.owner), surplus, "owner dividend")
             self.model.households.income_today[self.owner] += surplus
+            self._cash_at_day_start -= surplus  # a payout, not a loss, in tomorrow's cash flow
 
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""

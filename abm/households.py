@@ -33,6 +33,7 @@ class Households:
         self.awaiting = np.zeros(n, dtype=bool)  # ordered from a workshop, not yet delivered
         self.waiting_days = np.zeros(n, dtype=np.int64)
         self.custom = np.zeros(n, dtype=bool)
+        self.turned_away = np.zeros(n, dtype=bool)  # an empty shelf already met this need
         spread = p["preference_dispersion"]
 
         def draw(mean: float) -> np.ndarray:
@@ -72,6 +73,7 @@ class Households:
         new = free & (self.rng.random(len(self)) < min(rate, 1.0))
         self.pending |= new
         self.waiting_days[new] = 0
+        self.turned_away[new] = False
         self.custom[new] = self.rng.random(int(new.sum())) < p["custom_share"]
         return int(new.sum())
 
@@ -108,6 +110,7 @@ class Households:
         returned = idx[defective]
         self.pending[returned] = True
         self.waiting_days[returned] = 0
+        self.turned_away[idx] = False
 
     def spread_word_of_mouth(self) -> None:
         """Each household's memory moves toward its neighbourhood's mean opinion."""

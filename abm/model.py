@@ -53,12 +53,12 @@ class ProductionEconomy(mesa.Model):
             cell=[self.grid[(int(x), int(y))] for x, y in zip(hh.x, hh.y, strict=True)],
             index=np.arange(len(hh)),
         )
-        self._place_factories(p["n_factories"])
         owners = self.rng.choice(len(hh), size=min(p["n_workshops"], len(hh)), replace=False)
         for owner in owners:
             HomeWorkshop(self, self._cell_of(owner), int(owner))
+        self._place_factories(p["n_factories"])  # they hire among households without a workshop
         self.ledger.open_books(self.firms())
-        self._last = {}
+        self._last = measure(self)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in METRICS}
         )
@@ -204,7 +204,8 @@ class ProductionEconomy(mesa.Model):
                 served, defective = seller.sell(buyers)
                 self.pay_for(seller.factory, served, seller.price)
                 hh.pending[served] = False
-                self.deliver(seller.factory, served, defective, seller.price, lead_times=0.0)
+                waited = hh.waiting_days[served]  # days since the need arose, retries included
+                self.deliver(seller.factory, served, defective, seller.price, waited)
             else:
                 self.pay_for(seller, buyers, seller.price)
                 hh.pending[buyers] = False
@@ -238,6 +239,8 @@ class ProductionEconomy(mesa.Model):
             self.ledger.pay(firm, HouseholdAccount(returned), refunds, "refunds")
             self.ledger.pay(firm, OUTSIDE, p["return_handling_cost"] * len(returned), "returns")
             firm.count("sales_value", -float(refunds.sum()))
+            lost = self.households.willingness_to_pay(returned) - refunds
+            self.households.surplus_today[firm.mode] -= float(lost.sum())
             firm.dispose(p["feedstock_per_unit"] * len(returned))
         self.households.receive(buyers, firm.mode, defective)
 
@@ -247,7 +250,7 @@ class ProductionEconomy(mesa.Model):
         buyers = np.array([d.order.household for d in due], dtype=np.int64)
         defective = np.array([d.defective for d in due], dtype=bool)
         paid = np.array([d.order.price for d in due])
-        waited = np.array([self.steps - d.order.day for d in due], dtype=float)
+        waited = np.array([self.steps - d.order.day + d.order.waited_before for d in due], float)
         self.households.awaiting[buyers] = False
         self.deliver(workshop, buyers, defective, paid, waited)
 
@@ -258,7 +261,7 @@ class ProductionEconomy(mesa.Model):
             store.replenish()
         if push:
             for factory in self.factories():
-                if self.steps % self.p["push_plan_days"] == 1 or factory.push_rate == 0:
+                if (self.steps - 1) % self.p["push_plan_days"] == 0 or factory.push_rate == 0:
                     factory.plan_push()
                 factory.push_orders()
 

@@ -35,12 +35,21 @@ def test_poka_yoke_off_raises_factory_escaped_defects():
 
 
 def test_longer_shipping_lowers_factory_share():
-    """Latency costs factories: inventory in transit and safety stock against late shipments
-    must be financed (and priced), and an empty shelf means a long wait."""
-    # three factories, so that one bankruptcy does not decide the comparison
-    niche = dict(scenario="custom-niche", days=300, start=150, n_consumers=1000, n_workshops=50)
-    near = mean_share("factory", shipping_lead_time=3, **niche)
-    far = mean_share("factory", shipping_lead_time=45, shipping_days_per_cell=0.2, **niche)
+    """Latency costs factories: stock in transit and safety stock against late shipments must
+    be financed (and are priced in), and an empty shelf means a long wait. Exit and entry are
+    switched off so that the comparison holds the market's firms fixed and isolates the channel.
+    """
+    fixed = dict(
+        bankruptcy_days=3650,
+        factory_initial_cash=1e9,
+        workshop_initial_cash=1e6,
+        workshop_entry_rate=0.0,
+        factory_entry_min_demand=10.0,
+        custom_share=0.3,
+        **SMALL,
+    )
+    near = mean_share("factory", start=50, shipping_lead_time=3, **fixed)
+    far = mean_share("factory", start=50, shipping_lead_time=45, **fixed)
     assert far < near
 
 
