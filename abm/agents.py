@@ -458,7 +458,7 @@ class RetailStore(FixedAgent):
         self.on_hand = round(expected_demand * opening_days) if stocked else 0
         self.shelf = FifoStock(FlowMeter())
         self.shelf.put(model.steps, self.on_hand)
-        self.cycles: list[bool] = []  # per replenishment cycle: did the shelf run empty?
+        self.cycles: list[tuple[int, bool]] = []  # per lot received: (day, shelf ran empty?)
         self.stocked_out = False
         self.defective_on_hand = 0
         self.on_order = 0
@@ -493,7 +493,7 @@ class RetailStore(FixedAgent):
         self.shelf.put(self.model.steps, lot.done)
         self.defective_on_hand += lot.defective
         self.on_order -= lot.done
-        self.cycles.append(self.stocked_out)
+        self.cycles.append((self.model.steps, self.stocked_out))
         self.stocked_out = False
         weight = self.model.p["lead_time_smoothing"]
         error = self.model.steps - lot.ordered - self.observed_lead_time

@@ -49,6 +49,7 @@ __all__ = [
     "reorder_point",
     "safety_stock",
     "six_tenths_capital",
+    "undershoot_variance",
     "unit_labour",
     "z_for_service_level",
 ]
@@ -211,6 +212,22 @@ def expected_undershoot(demand_per_day: float, demand_sd_per_day: float) -> floa
     if d == 0.0:
         return 0.0
     return max(0.0, ((sd * sd + d * d) / d - 1.0) / 2.0)
+
+
+def undershoot_variance(demand_per_day: float, demand_sd_per_day: float) -> float:
+    """Variance of the undershoot of daily review below the reorder point.
+
+    From renewal theory, E[U^k] follows from the moments of daily demand D:
+    Var(U) = E[D³]/(3E[D]) − (E[D²]/(2E[D]))², with E[D³] = d³ + 3dσ² for near-normal demand
+    (Silver, Pyke & Thomas, 4th ed., §6.9). It adds to the spread the safety stock must cover.
+    """
+    d = _real("demand_per_day", demand_per_day, ge=0.0)
+    sd = _real("demand_sd_per_day", demand_sd_per_day, ge=0.0)
+    if d == 0.0:
+        return 0.0
+    second = sd * sd + d * d
+    third = d**3 + 3 * d * sd * sd
+    return max(0.0, third / (3 * d) - (second / (2 * d)) ** 2)
 
 
 def reorder_point(

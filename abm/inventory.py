@@ -17,7 +17,7 @@ from abm.formulas import (
     expected_undershoot,
     kanban_cards,
     lead_time_demand_sd,
-    reorder_point,
+    undershoot_variance,
     z_for_service_level,
 )
 
@@ -65,8 +65,9 @@ class ReplenishmentPolicy:
 class ReorderPointPolicy(ReplenishmentPolicy):
     """(r, Q): order lots of the EOQ whenever the inventory position is at or below r.
 
-    r = d·L + z·σ_LTD + the expected undershoot of daily review, so that the share of
-    replenishment cycles with a stock-out is 1 − Φ(z), as under continuous review.
+    r = d·L + E[U] + z·sqrt(σ_LTD² + Var(U)), where U is the undershoot of daily review below
+    r, so that the share of replenishment cycles with a stock-out is 1 − Φ(z), as under
+    continuous review.
     """
 
     name = "rq"
@@ -82,9 +83,12 @@ class ReorderPointPolicy(ReplenishmentPolicy):
         holding = max(self.holding_cost_rate * unit_cost, 1e-9)
         annual = forecast.mean * DAYS_PER_YEAR
         self.lot_size = max(1, round(eoq(self.order_cost, annual, holding)))
-        self.reorder_point = reorder_point(
-            forecast.mean, forecast.sd, lead_time, self.z, lead_time_sd
-        ) + expected_undershoot(forecast.mean, forecast.sd)
+        d, sd = forecast.mean, forecast.sd
+        spread = math.hypot(
+            lead_time_demand_sd(d, sd, lead_time, lead_time_sd),
+            math.sqrt(undershoot_variance(d, sd)),
+        )
+        self.reorder_point = d * lead_time + self.z * spread + expected_undershoot(d, sd)
 
     def order(self, inventory_position, forecast):
         if inventory_position > self.reorder_point:

@@ -423,3 +423,9 @@ def test_expected_undershoot_of_daily_review():
     # unit demand every day never undershoots
     assert f.expected_undershoot(1.0, 0.0) == 0.0
     assert f.expected_undershoot(0.0, 0.0) == 0.0
+
+
+def test_undershoot_variance():
+    # Poisson(10): E[D^3]/(3E[D]) - (E[D^2]/(2E[D]))^2 = 130/3 - 5.5^2 = 13.083
+    assert f.undershoot_variance(10.0, math.sqrt(10.0)) == pytest.approx(130 / 3 - 30.25)
+    assert f.undershoot_variance(0.0, 0.0) == 0.0

@@ -8,7 +8,7 @@ from abm.formulas import (
     eoq,
     expected_undershoot,
     kanban_cards,
-    reorder_point,
+    undershoot_variance,
     z_for_service_level,
 )
 from abm.inventory import (
@@ -33,10 +33,10 @@ def test_rq_orders_eoq_lots_at_the_reorder_point():
     forecast = steady_forecast(1300 / 365)
     policy.resize(forecast, lead_time=4.0, unit_cost=1.0)
     assert policy.lot_size == round(eoq(8.0, 1300, 0.225)) == 304
-    assert policy.reorder_point == pytest.approx(
-        reorder_point(forecast.mean, forecast.sd, 4.0, z_for_service_level(0.95))
-        + expected_undershoot(forecast.mean, forecast.sd)
-    )
+    d, sd = forecast.mean, forecast.sd
+    spread = math.sqrt(4.0 * sd**2 + undershoot_variance(d, sd))
+    z = z_for_service_level(0.95)
+    assert policy.reorder_point == pytest.approx(4.0 * d + z * spread + expected_undershoot(d, sd))
     assert policy.order(policy.reorder_point + 1, forecast) == 0
     assert policy.order(policy.reorder_point, forecast) == 304
     assert policy.order(policy.reorder_point - 304.5, forecast) == 2 * 304
