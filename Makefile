@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:
              command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; \
            done)
 
-.PHONY: run test lint clean docs
+.PHONY: run test lint clean docs validation
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or run make PYTHON=/path/to/python3.12)"; exit 1; }
@@ -33,3 +33,7 @@ clean:
 # Refresh the generated tables in docs/ODD.md from the parameter schema and the metrics list.
 docs: $(VENV)/.installed
 	$(PY) -m abm.docs docs/ODD.md
+
+# Re-run the long validation checks and rewrite docs/validation.md with its figures.
+validation: $(VENV)/.installed
+	$(PY) -m abm.validation docs/validation.md

@@ -587,3 +587,98 @@ CHECKS = (
     check_injuries,
     check_accounting,
 )
+
+
+# --- the report --------------------------------------------------------------------------------
+def figure(check: Check, path) -> None:
+    """A PNG: the check's curve if it has one, else each row's measurement against theory."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 0.45 * len(check.rows) + 1.6) if not check.curve else (7, 4))
+    ax = fig.subplots()
+    if check.curve:
+        xlabel, ylabel, x, y = check.curve
+        ax.plot(x, y, marker="o", color="tab:blue", label="model")
+        if check.name == "Learning curve":
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log", base=2)
+            b = learning_exponent(0.8)
+            ax.plot(x, [y[0] * (xi / x[0]) ** -b for xi in x], "k--", label="Wright, PR 0.8")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend()
+    else:
+        ys = np.arange(len(check.rows))[::-1]
+        for y, row in zip(ys, check.rows, strict=True):
+            scale = abs(row.theory) or 1.0
+            ax.errorbar(
+                row.measured / scale,
+                y,
+                xerr=[[(row.measured - row.low) / scale], [(row.high - row.measured) / scale]],
+                fmt="o",
+                color="tab:blue" if row.ok else "tab:red",
+                capsize=3,
+            )
+            ax.plot(1.0 if row.theory else 0.0, y, "k|", markersize=14)
+        ax.set_yticks(ys, [row.label for row in check.rows], fontsize=8)
+        ax.set_xlabel("measured / theory (black bar: theory; blue: passes, red: fails)")
+    ax.set_title(check.name)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]:
+    """Run every check and write the Markdown report with one figure per check."""
+    from pathlib import Path
+
+    out = Path(path)
+    figures = out.parent / "validation"
+    figures.mkdir(parents=True, exist_ok=True)
+    checks = [run() for run in (lambda c=c: c(quick=quick) for c in CHECKS)]
+    lines = [
+        "# Validation: the model against operations-management theory",
+        "",
+        "Each check runs the real model (`abm.validation`), configured through the normal "
+        "parameter schema, and compares what the model measured with the theory. Intervals are "
+        f"{CONFIDENCE:.0%} confidence intervals (Wilson for shares, batch means for long-run "
+        "ratios, exact Poisson for injury counts); a directional claim passes when the "
+        "measurement lies on the stated side of its reference. The same checks, in shorter "
+        "runs, are tests in `tests/validation/`.",
+        "",
+        f"Regenerate: `python -m abm.validation docs/validation.md` ({'quick' if quick else 'long'}"
+        " runs were used for this page).",
+        "",
+    ]
+    for check in checks:
+        slug = check.name.lower().replace(" ", "-").replace("'", "").replace(",", "")
+        figure(check, figures / f"{slug}.png")
+        lines += [
+            f"## {check.name}: {'passes' if check.passed else 'FAILS'}",
+            "",
+            f"- Configuration: {check.configuration}.",
+            f"- Theory: {check.theory}.",
+            "",
+            "| what | theory | measured | interval | expect | ok |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.label} | {r.theory:.6g} | {r.measured:.6g} | [{r.low:.6g}, {r.high:.6g}] | "
+            f"{r.expect} | {'yes' if r.ok else 'NO'} |"
+            for r in check.rows
+        ]
+        if check.notes:
+            lines += ["", check.notes]
+        lines += ["", f"![{check.name}](validation/{slug}.png)", ""]
+    out.write_text("\n".join(lines))
+    return checks
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = sys.argv[1] if len(sys.argv) > 1 else "docs/validation.md"
+    results = report(target, quick="--quick" in sys.argv)
+    sys.exit(0 if all(c.passed for c in results) else 1)

@@ -8,7 +8,8 @@ from mesa.discrete_space import OrthogonalMooreGrid
 
 from abm import ProductionEconomy
 from abm.agents import CentralFactory, Consumer, FeedstockSupplier, HomeWorkshop, RetailStore
-from abm.metrics import METRICS
+from abm.metrics import HEADLINE, METRICS, verdict
+from abm.parameters import DEFAULTS
 
 from .conftest import SMALL, run
 
@@ -61,27 +62,11 @@ def test_verdict_since_day_follows_a_takeover():
             "units_sold_workshop": [0] + [1] * 50 + [10] * 50,
             **{
                 f"{k}_{m}": 1.0
-                for k in (
-                    "active_firms",
-                    "entries",
-                    "bankruptcies",
-                    "subsidies",
-                    "price",
-                    "unit_cost",
-                    "defects_escaped_ppm",
-                    "injuries_per_100fte",
-                    "waste_per_unit",
-                    "utilization",
-                    "fill_rate",
-                    "lead_time",
-                )
+                for k in ("entries", "bankruptcies", "subsidies", *HEADLINE)
                 for m in ("factory", "workshop")
             },
         }
     )
-    from abm.metrics import verdict
-    from abm.parameters import DEFAULTS
-
     v = verdict(df, {**DEFAULTS, "verdict_window": 10})
     assert v["dominant"] == "workshop"
     assert v["dominant_since_day"] == 56  # first day the 10-day window leans to workshops
