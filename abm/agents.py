@@ -56,7 +56,6 @@ class FeedstockSupplier(Agent):
     def __init__(self, model) -> None:
         super().__init__(model)
         self.deliveries: list[tuple[int, Firm, float]] = []
-        self.kg_sold = 0.0
 
     def quote(self, lot_kg: float) -> float:
         p = self.model.p
@@ -73,7 +72,6 @@ class FeedstockSupplier(Agent):
         arrival = self.model.steps + self.model.p["feedstock_lead_time"]
         self.deliveries.append((arrival, buyer, lot_kg))
         buyer.feedstock_on_order += lot_kg
-        self.kg_sold += lot_kg
 
     def deliver(self) -> None:
         due = [d for d in self.deliveries if d[0] <= self.model.steps]
@@ -99,14 +97,9 @@ class Firm(FixedAgent):
         self.days_negative = 0
         self.price = 0.0
         self.experience = 0.0
-        self.born = model.steps
         self.cash_flow = deque([0.0], maxlen=30)  # daily net cash flow, last 30 days
         self._cash_at_day_start = cash
         model.ledger.pay(investor, self, cash, "equity")
-
-    @property
-    def name(self) -> str:
-        return ("factory", "workshop")[self.mode]
 
     def count(self, key: str, amount: float = 1.0) -> None:
         self.model.count(self.mode, key, amount)
@@ -679,7 +672,6 @@ class HomeWorkshop(Firm):
     # --- orders, work and delivery ---
     def take_orders(self, buyers: np.ndarray) -> None:
         self.count("demand", len(buyers))
-        self.count("orders_received", len(buyers))
         waited = self.model.households.waiting_days[buyers]
         for b, w in zip(buyers, waited, strict=True):
             self.queue.append(Order(int(b), self.model.steps, self.price, int(w)))
