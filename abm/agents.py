@@ -442,7 +442,9 @@ class RetailStore(FixedAgent):
         self.cell = cell
         self.factory = factory
         factory.stores.append(self)
-        self.demand_forecast = DemandForecast(p["forecast_window"], expected_demand)
+        self.demand_forecast = DemandForecast(
+            p["forecast_window"], expected_demand, sd_window=p["policy_review_days"]
+        )
         self.policy = make_policy(p["replenishment_policy"], p)
         shipping = self.factory.shipping_days(self)
         self.observed_lead_time = shipping + 1.0  # what the carrier quotes, then experience

@@ -25,14 +25,19 @@ DAYS_PER_YEAR = 365.0
 
 
 class DemandForecast:
-    """Moving average (and standard deviation) of the last `window` days of demand."""
+    """Moving average of the last `window` days of demand, and the standard deviation of
+    daily demand over the last `sd_window` days (a p-day window is too short to size safety
+    stock on: five days give a very noisy sigma)."""
 
-    def __init__(self, window: int, initial_mean: float) -> None:
+    def __init__(self, window: int, initial_mean: float, sd_window: int | None = None) -> None:
         self.window = window
         self.history: deque[float] = deque([initial_mean] * window, maxlen=window)
+        self.longer: deque[float] = deque(maxlen=max(window, sd_window or window))
+        self.longer.extend(self.history)
 
     def record(self, demand: float) -> None:
         self.history.append(demand)
+        self.longer.append(demand)
 
     @property
     def mean(self) -> float:
@@ -40,7 +45,7 @@ class DemandForecast:
 
     @property
     def sd(self) -> float:
-        return float(np.std(self.history, ddof=1)) if self.window > 1 else 0.0
+        return float(np.std(self.longer, ddof=1)) if len(self.longer) > 1 else 0.0
 
 
 class ReplenishmentPolicy:

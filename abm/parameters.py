@@ -170,7 +170,7 @@ _PARAMS: tuple[Param, ...] = (
     P("kanban_safety_factor", 0.15, "share", 0.0, 2.0, "kanban safety factor alpha", "[S] 0.05-0.30 (kanban sizing)"),
     P("kanban_cards", 0, "cards", 0, 100_000, "fixed number of kanban cards per store; 0 sizes them by N = ceil(D L (1+alpha) / C)", "MODEL.md"),
     P("kanban_container", 20.0, "units", 1.0, 1_000_000.0, "units per kanban card (container size C)", "[E]"),
-    P("forecast_window", 14, "days", 1, 365, "moving-average window p of store demand forecasts", "[E]"),
+    P("forecast_window", 14, "days", 1, 365, "moving-average window p of store demand forecasts (safety stock uses the sd over policy_review_days)", "[E]"),
     P("policy_review_days", 28, "days", 1, 365, "days between re-sizing lot, reorder point and cards", "[E]"),
     P("push_plan_days", 7, "days", 1, 90, "planning period of make-to-forecast (push) production", "[E]"),
     P("lead_time_smoothing", 0.2, "share", 0.0, 1.0, "weight of the latest observation in a store's lead-time and fill-rate estimates", "[E] exponential smoothing"),
