@@ -288,7 +288,7 @@ def check_bullwhip(quick: bool = True) -> Check:
     days = 2500 if quick else 10000
     # 80 units a day: an order-up-to order is then never negative, so clipping (the model
     # allows no returns upstream) leaves the closed form intact
-    base = dict(n_consumers=2000, need_rate=0.04, service_level=0.999)
+    base = dict(n_consumers=2000, need_rate=0.04, service_level=0.9999)
     for shipping, window in ((1, 5), (3, 10), (4, 5)):
         model = advance(
             lab(
