@@ -209,7 +209,6 @@ class CentralFactory(Firm):
         self.shipments: list[Shipment] = []
         self.workers: list[int] = []
         self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
-        self.buy_opening_feedstock(self.feedstock_lot)
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
@@ -459,6 +458,7 @@ class RetailStore(FixedAgent):
         self.on_order = 0
         self.fill_rate = 1.0  # smoothed share of shoppers served at once
         self.demand_today = 0
+        self.shoppers_today = 0
         self.served_today = 0
         self.ordered_today = 0
         self.log: list[tuple[int, int, int, int]] = []  # day, demand, ordered, position
@@ -517,8 +517,10 @@ class RetailStore(FixedAgent):
         k = len(served)
         turned_away = buyers[k:]
         first_time = turned_away[~hh.turned_away[turned_away]]
+        new_needs = int((~hh.turned_away[served]).sum()) + len(first_time)
         hh.turned_away[turned_away] = True
-        self.demand_today += k + len(first_time)
+        self.demand_today += new_needs
+        self.shoppers_today += len(buyers)
         bad = 0
         if k and self.defective_on_hand:
             good = self.on_hand - self.defective_on_hand
@@ -546,8 +548,8 @@ class RetailStore(FixedAgent):
         position at day end) and start afresh.
 
         A day without shoppers still tells: a stocked shelf would have served them."""
-        if self.demand_today:
-            available = self.served_today / self.demand_today
+        if self.shoppers_today:
+            available = self.served_today / self.shoppers_today
         else:
             available = 1.0 if self.on_hand > 0 else 0.0
         self.fill_rate += self.model.p["lead_time_smoothing"] * (available - self.fill_rate)
@@ -555,6 +557,7 @@ class RetailStore(FixedAgent):
             (self.model.steps, self.demand_today, self.ordered_today, self.inventory_position())
         )
         self.demand_today = 0
+        self.shoppers_today = 0
         self.served_today = 0
         self.ordered_today = 0
 
@@ -759,6 +762,8 @@ class HomeWorkshop(Firm):
         for order in self.queue:
             self.model.ledger.pay(self, Households(order.household), order.price, "refunds")
             self.count("sales_value", -order.price)
+            hh.surplus_today[self.mode] -= hh.willingness_to_pay(order.household) - order.price
+            hh.turned_away[order.household] = False
             hh.awaiting[order.household] = False
             hh.pending[order.household] = True
             hh.waiting_days[order.household] = 0

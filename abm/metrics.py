@@ -51,9 +51,9 @@ _PER_MODE = {
     "waste_kg": ("kg", "material scrapped, cumulative"),
     "capital": ("$", "capital stock of active firms"),
     "capital_per_unit": ("$/(unit/yr)", "capital per unit of yearly output at the recent rate"),
-    "utilization": ("share", "units made today over today's capacity"),
+    "utilization": ("share", "units made today over machine capacity (workshops: owners' hours)"),
     "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
-    "lost_sales": ("units/day", "shoppers turned away by an empty store"),
+    "lost_sales": ("units/day", "needs turned away by an empty store (each need once)"),
     "lead_time": (
         "days",
         f"mean days from need to delivery (retries, queue, transit), last {SHARE_WINDOW} days",

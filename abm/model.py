@@ -82,6 +82,7 @@ class ProductionEconomy(mesa.Model):
         per_store = p["n_consumers"] * p["need_rate"] / max(n * p["stores_per_factory"], 1)
         for capacity in sizes:
             factory = CentralFactory(self, self._random_cell(), float(capacity))
+            factory.buy_opening_feedstock(factory.feedstock_lot)
             for _ in range(p["stores_per_factory"]):
                 site = self._cell_of(int(self.rng.integers(p["n_consumers"])))
                 RetailStore(self, site, factory, per_store * capacity / p["factory_capacity"])
@@ -329,6 +330,7 @@ class ProductionEconomy(mesa.Model):
             self.ledger.pay(probe, OUTSIDE, probe.cash, "equity")  # plan dropped
             probe.remove()
             return
+        probe.buy_opening_feedstock(probe.feedstock_lot)
         sites = np.flatnonzero(self.households.pending)
         per_store = unmet_per_day / p["stores_per_factory"]
         for _ in range(p["stores_per_factory"]):
