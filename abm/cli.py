@@ -115,17 +115,20 @@ def format_result(result: dict) -> str:
     ]
     keys = ["final_share", *HEADLINE, "entries_total", "bankruptcies_total", "subsidies_total"]
     for key in keys:
-        cells = "".join(f"{_fmt(result['by_mode'][mode][key]):>14}" for mode in MODES)
+        cells = "".join(f"{_fmt(result['by_mode'][mode][key], key):>14}" for mode in MODES)
         lines.append(f"{key:24}{cells}")
     if "table" in result:
         lines += ["", f"per-step table written to {result['table']}"]
     return "\n".join(lines)
 
 
-def _fmt(value) -> str:
+COUNTS = ("active_firms", "entries_total", "bankruptcies_total")
+
+
+def _fmt(value, key: str = "") -> str:
     if value is None:
         return "-"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1:
+    if key in COUNTS:
         return f"{value:,.0f}"
     return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
 
