@@ -212,7 +212,6 @@ class CentralFactory(Firm):
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
-        self.made_today = 0
         self.capacity_today = 0.0
         self.set_price()
 
@@ -351,7 +350,6 @@ class CentralFactory(Firm):
         out = make_units(n, process, self.model.rng, hours=shift_hours)
         if n:
             self.learning.append((self.experience, process.labour_hours))
-        self.made_today = out.made
         self.record_batch(out)
         self.count("capacity", self.capacity)  # machine capacity, as utilization statistics use
         self.injure(out.injuries, healthy)
@@ -611,7 +609,6 @@ class HomeWorkshop(Firm):
         self.progress_hours = 0.0
         self.queue_meter = FlowMeter()
         self.buy_opening_feedstock(p["workshop_feedstock_lot"])
-        self.made_today = 0
         self.set_price()
 
     # --- technology and cost ---
@@ -687,7 +684,6 @@ class HomeWorkshop(Firm):
         hh = self.model.households
         self.count("capacity", self.capacity())
         if hh.injured_days[self.owner] > 0 or not self.queue:
-            self.made_today = 0
             return
         process = self.process()
         hours = p["workshop_hours_per_day"]
@@ -700,7 +696,6 @@ class HomeWorkshop(Firm):
             used = max(0.0, n * lpu - self.progress_hours)  # out of orders or feedstock
         self.progress_hours = max(0.0, self.progress_hours + used - n * lpu)
         out = make_units(n, process, self.model.rng, hours=used)
-        self.made_today = out.made
         self.record_batch(out)
         self.model.ledger.pay(
             self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay"

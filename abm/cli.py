@@ -83,7 +83,8 @@ def cmd_run(args) -> int:
     if args.out and args.out.suffix not in (".parquet", ".csv"):
         raise ParameterError(f"--out={args.out} must end in .parquet or .csv")
     scenario = load_scenario(args.scenario)
-    params = scenario.parameters(parse_overrides(args.set))
+    overrides = parse_overrides(args.set)
+    params = scenario.parameters(overrides)
     model = ProductionEconomy(rng=args.seed, **params)
     show = not args.json and args.steps >= 100
     for _ in tqdm(range(args.steps), desc="days", disable=not show or None, leave=False):
@@ -91,7 +92,7 @@ def cmd_run(args) -> int:
     result = {
         "scenario": scenario.name,
         "seed": args.seed,
-        "overrides": {**scenario.overrides, **parse_overrides(args.set)},
+        "overrides": {**scenario.overrides, **overrides},
         **model.verdict(),
     }
     if args.out:

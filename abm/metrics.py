@@ -92,8 +92,6 @@ class History:
 
 def measure(model) -> dict[str, float]:
     """One row of the per-step table."""
-    if not hasattr(model, "history"):
-        model.history = History()
     history: History = model.history
     row: dict[str, float] = {}
     firms_by_mode = (model.factories(), model.workshops())

@@ -22,8 +22,8 @@ from abm.inventory import DAYS_PER_YEAR
 from abm.ledger import MODES, OUTSIDE, GoodsAccount, Ledger
 from abm.ledger import Households as HouseholdAccount
 from abm.market import NO_CHOICE, Offers, choose
-from abm.metrics import METRICS, measure, verdict
-from abm.parameters import DEFAULTS, validate
+from abm.metrics import METRICS, History, measure, verdict
+from abm.parameters import validate
 
 
 class ProductionEconomy(mesa.Model):
@@ -58,6 +58,7 @@ class ProductionEconomy(mesa.Model):
             HomeWorkshop(self, self._cell_of(owner), int(owner))
         self._place_factories(p["n_factories"])  # they hire among households without a workshop
         self.ledger.open_books(self.firms())
+        self.history = History()  # trailing windows behind shares, lead times and bullwhip
         self._last = measure(self)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: _reporter(name) for name in METRICS}
@@ -389,4 +390,4 @@ def _reporter(name: str):
     return lambda model: model.metric(name)
 
 
-__all__ = ["ProductionEconomy", "DEFAULTS"]
+__all__ = ["ProductionEconomy"]
