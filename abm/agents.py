@@ -4,6 +4,7 @@ and the central feedstock supplier. Each firm owns its behaviour; the model owns
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -13,19 +14,19 @@ from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from abm.flow import FifoStock, FlowMeter
-from abm.formulas import (
-    capital_charge_per_day,
-    feedstock_unit_price,
-    injury_rate_per_hour,
-    six_tenths_capital,
-    unit_labour,
-)
+from abm import formulas
+from abm.formulas import six_tenths_capital, unit_labour
 from abm.households import NOBODY
 from abm.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
 from abm.ledger import OUTSIDE, Households
 from abm.production import BatchOutcome, Process, make_units, normal_cost_price
 
 FACTORY, WORKSHOP = 0, 1
+
+# Pure formulas that firms ask every day with the same arguments: remember their answers.
+capital_charge_per_day = functools.cache(formulas.capital_charge_per_day)
+feedstock_unit_price = functools.cache(formulas.feedstock_unit_price)
+injury_rate_per_hour = functools.cache(formulas.injury_rate_per_hour)
 
 
 class Consumer(FixedAgent):
@@ -150,7 +151,8 @@ class Firm(FixedAgent):
 
     def yearly_return(self) -> float:
         """Recent net cash flow, annualized, over capital: what neighbours see."""
-        return float(np.mean(self.cash_flow)) * DAYS_PER_YEAR / max(self.capital, 1.0)
+        mean_flow = sum(self.cash_flow) / len(self.cash_flow)
+        return mean_flow * DAYS_PER_YEAR / max(self.capital, 1.0)
 
     def settle_and_leave(self, owner) -> None:
         """Exit: positive cash goes to the owner, a negative balance is written off outside."""
@@ -608,6 +610,7 @@ class HomeWorkshop(Firm):
         self.deliveries: list[Delivery] = []
         self.progress_hours = 0.0
         self.queue_meter = FlowMeter()
+        self._process: tuple[tuple[int, float], Process, float] | None = None
         self.buy_opening_feedstock(p["workshop_feedstock_lot"])
         self.set_price()
 
@@ -623,6 +626,22 @@ class HomeWorkshop(Firm):
         return unit_labour(1.0, relative, p["workshop_progress_ratio"])
 
     def process(self) -> Process:
+        """Today's process at today's experience (cached: prices, quotes and work all ask)."""
+        return self._todays_process()[1]
+
+    def capacity(self) -> float:
+        """Units a day the owner's hours allow with today's process."""
+        return self._todays_process()[2]
+
+    def _todays_process(self) -> tuple[tuple[int, float], Process, float]:
+        key = (self.model.steps, self.experience)
+        if self._process is None or self._process[0] != key:
+            process = self._make_process()
+            capacity = self.model.p["workshop_hours_per_day"] / process.labour_hours
+            self._process = (key, process, capacity)
+        return self._process
+
+    def _make_process(self) -> Process:
         """The factory's rates times workshop multipliers whose excess shrinks with learning."""
         p = self.model.p
         improve = self.technology_factor() * self.experience_factor()
@@ -641,9 +660,6 @@ class HomeWorkshop(Firm):
             inspection=p["workshop_inspection"],
             injury_rate_per_hour=injury,
         )
-
-    def capacity(self) -> float:
-        return self.model.p["workshop_hours_per_day"] / self.process().labour_hours
 
     def subsidy(self) -> float:
         p = self.model.p

@@ -95,11 +95,13 @@ def _real(
     le: float | None = None,
 ) -> float:
     """Check that ``value`` is a finite real number in the given range; return it as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (
+        isinstance(value, bool) or not isinstance(value, numbers.Real)
+    ):
         raise TypeError(f"{name}={value!r} must be a real number")
     x = float(value)
-    allowed = _range_text(gt, ge, lt, le)
     if not math.isfinite(x):
+        allowed = _range_text(gt, ge, lt, le)
         extra = "" if allowed == "a finite number" else f" {allowed}"
         raise ValueError(f"{name}={value} must be a finite number{extra}")
     if (
@@ -108,7 +110,7 @@ def _real(
         or (lt is not None and not x < lt)
         or (le is not None and not x <= le)
     ):
-        raise ValueError(f"{name}={value} must be {allowed}")
+        raise ValueError(f"{name}={value} must be {_range_text(gt, ge, lt, le)}")
     return x
 
 

@@ -44,19 +44,26 @@ class Ledger:
 
     def pay(self, payer, payee, amount, category: str) -> None:
         """Move `amount` from payer to payee (a firm, Households, or OUTSIDE)."""
-        total = float(np.sum(amount))
+        if isinstance(amount, (int, float)):  # one payment: skip the array machinery
+            signed = total = float(amount)
+        else:
+            signed = np.asarray(amount, dtype=float)
+            total = float(np.sum(signed))
         if total == 0.0:
             return
-        self._move(payer, -np.asarray(amount, dtype=float), category, total, incoming=False)
-        self._move(payee, np.asarray(amount, dtype=float), category, total, incoming=True)
+        self._move(payer, -signed, category, total, incoming=False)
+        self._move(payee, signed, category, total, incoming=True)
 
     def _move(self, who, signed, category: str, total: float, incoming: bool) -> None:
         if who == OUTSIDE:
             (self.outflows if incoming else self.inflows)[category] += total
         elif isinstance(who, Households):
-            np.add.at(self.household_cash, who.index, signed)
+            if isinstance(who.index, (int, np.integer)):
+                self.household_cash[who.index] += np.sum(signed)
+            else:
+                np.add.at(self.household_cash, who.index, signed)
         else:
-            change = float(np.sum(signed))
+            change = signed if isinstance(signed, float) else float(np.sum(signed))
             who.cash += change
             who.books[category] += change
             self.mode_books[who.mode][category] += change

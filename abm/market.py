@@ -4,8 +4,8 @@ Perceived cost of supplier j to household i:
     price_j + E[defect]_ij * (price_j + hassle_i) + impatience_i * lead_time_j
             + mismatch_i * [custom need and j makes only standard goods]
 Household i buys from j with logit probability against the outside option of not buying, whose
-value is the household's willingness to pay for one more unit. Done in bulk with numpy: one
-(households x suppliers) block at a time, never a Python loop over pairs.
+value is the household's willingness to pay for one more unit. Done in bulk with numpy over the
+(household, supplier) pairs within reach, never a Python loop over pairs.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 NO_CHOICE = -1
-CHUNK = 4096  # households per block: bounds memory at (CHUNK x suppliers) floats
+REACH_SLACK = 0.5  # cells added to the tree search radius before the exact distance test
 
 
 @dataclass(frozen=True)
@@ -54,26 +55,46 @@ class Shoppers:
         return len(self.x)
 
 
-def perceived_cost(shoppers: Shoppers, offers: Offers, own_weight: float) -> np.ndarray:
-    """(shoppers x offers) matrix of perceived total cost in dollars."""
-    belief = shoppers.defect_belief[:, offers.mode]
-    expected_defect = own_weight * belief + (1.0 - own_weight) * offers.defect_record[None, :]
-    price = offers.price[None, :]
-    mismatch = np.outer(shoppers.mismatch_cost * shoppers.custom, ~offers.makes_custom)
+def reachable_pairs(shoppers: Shoppers, offers: Offers) -> tuple[np.ndarray, np.ndarray]:
+    """(shopper, offer) index pairs with the shopper inside the offer's reach and budget.
+
+    A k-d tree per reach class finds the pairs, so the work grows with the pairs that exist
+    (a few dozen per shopper), not with shoppers x offers. The order is the tree's: fixed for
+    given inputs, so draws made along the pairs are reproducible.
+    """
+    shop_xy = np.column_stack([shoppers.x, shoppers.y])
+    shop_tree = cKDTree(shop_xy)
+    found_i, found_j = [], []
+    for reach in np.unique(offers.reach):
+        members = np.flatnonzero(offers.reach == reach)
+        offer_tree = cKDTree(np.column_stack([offers.x[members], offers.y[members]]))
+        near = shop_tree.sparse_distance_matrix(
+            offer_tree, reach + REACH_SLACK, output_type="ndarray"
+        )
+        i, j = near["i"].astype(np.int64), members[near["j"]]
+        dx, dy = shoppers.x[i] - offers.x[j], shoppers.y[i] - offers.y[j]
+        keep = dx * dx + dy * dy <= reach * reach  # exact test, as the tree's is in floats
+        found_i.append(i[keep])
+        found_j.append(j[keep])
+    i, j = np.concatenate(found_i), np.concatenate(found_j)
+    affordable = offers.price[j] <= shoppers.budget[i]
+    return i[affordable], j[affordable]
+
+
+def perceived_cost(
+    shoppers: Shoppers, offers: Offers, own_weight: float, i: np.ndarray, j: np.ndarray
+) -> np.ndarray:
+    """Perceived total cost in dollars of offer j[k] to shopper i[k], for each pair k."""
+    belief = shoppers.defect_belief[i, offers.mode[j]]
+    expected_defect = own_weight * belief + (1.0 - own_weight) * offers.defect_record[j]
+    price = offers.price[j]
+    mismatch = shoppers.mismatch_cost[i] * (shoppers.custom[i] & ~offers.makes_custom[j])
     return (
         price
-        + expected_defect * (price + shoppers.defect_hassle[:, None])
-        + np.outer(shoppers.impatience, offers.lead_time)
+        + expected_defect * (price + shoppers.defect_hassle[i])
+        + shoppers.impatience[i] * offers.lead_time[j]
         + mismatch
     )
-
-
-def visible(shoppers: Shoppers, offers: Offers) -> np.ndarray:
-    """Offers within reach that the household can afford."""
-    dx = shoppers.x[:, None] - offers.x[None, :]
-    dy = shoppers.y[:, None] - offers.y[None, :]
-    in_reach = dx * dx + dy * dy <= (offers.reach * offers.reach)[None, :]
-    return in_reach & (offers.price[None, :] <= shoppers.budget[:, None])
 
 
 def choose(
@@ -82,21 +103,19 @@ def choose(
     """Index of the offer each shopper picks, or NO_CHOICE (buy nothing today).
 
     Sampling uses the Gumbel-max trick: argmax of utility plus Gumbel noise is an exact draw
-    from the multinomial logit.
+    from the multinomial logit, with the outside option (utility 0) as one more alternative.
     """
     n = len(shoppers)
     chosen = np.full(n, NO_CHOICE, dtype=np.int64)
     if n == 0 or len(offers) == 0:
         return chosen
-    for start in range(0, n, CHUNK):
-        part = slice(start, min(start + CHUNK, n))
-        block = Shoppers(*(getattr(shoppers, f)[part] for f in Shoppers.__dataclass_fields__))
-        surplus = block.willingness_to_pay[:, None] - perceived_cost(block, offers, own_weight)
-        utility = surplus / block.logit_scale[:, None]
-        utility[~visible(block, offers)] = -np.inf
-        utility += rng.gumbel(size=utility.shape)
-        outside = rng.gumbel(size=len(block))
-        best = np.argmax(utility, axis=1)
-        buys = utility[np.arange(len(block)), best] > outside
-        chosen[part] = np.where(buys, best, NO_CHOICE)
+    i, j = reachable_pairs(shoppers, offers)
+    surplus = shoppers.willingness_to_pay[i] - perceived_cost(shoppers, offers, own_weight, i, j)
+    utility = surplus / shoppers.logit_scale[i] + rng.gumbel(size=len(i))
+    outside = rng.gumbel(size=n)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, i, utility)  # each shopper's best offer: ties have probability zero
+    top = utility == best[i]
+    chosen[i[top]] = j[top]
+    chosen[best <= outside] = NO_CHOICE
     return chosen
