@@ -13,8 +13,8 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from abm.flow import FifoStock, FlowMeter
 from abm import formulas
+from abm.flow import FifoStock, FlowMeter
 from abm.formulas import six_tenths_capital, unit_labour
 from abm.households import NOBODY
 from abm.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
