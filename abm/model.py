@@ -200,19 +200,23 @@ class ProductionEconomy(mesa.Model):
             return
         order = np.argsort(chosen[buying], kind="stable")  # group buyers by seller
         picks, starts = np.unique(chosen[buying][order], return_index=True)
+        store_sales = defaultdict(list)  # factory -> (served, defective) of each of its stores
         for j, buyers in zip(picks, np.split(shopping[buying][order], starts[1:]), strict=True):
             seller = sellers[j]
             if isinstance(seller, RetailStore):
-                served, defective = seller.sell(buyers)
-                self.pay_for(seller.factory, served, seller.price)
-                hh.pending[served] = False
-                waited = hh.waiting_days[served]  # days since the need arose, retries included
-                self.deliver(seller.factory, served, defective, seller.price, waited)
+                store_sales[seller.factory].append(seller.sell(buyers))
             else:
                 self.pay_for(seller, buyers, seller.price)
                 hh.pending[buyers] = False
                 hh.awaiting[buyers] = True
                 seller.take_orders(buyers)
+        for factory, sales in store_sales.items():  # one settlement per factory, not per store
+            served = np.concatenate([s for s, _ in sales])
+            defective = np.concatenate([d for _, d in sales])
+            self.pay_for(factory, served, factory.price)
+            hh.pending[served] = False
+            waited = hh.waiting_days[served]  # days since the need arose, retries included
+            self.deliver(factory, served, defective, factory.price, waited)
 
     def pay_for(self, firm, buyers: np.ndarray, price: float) -> None:
         if len(buyers):
