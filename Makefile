@@ -1,5 +1,5 @@
 # Two commands for a fresh machine:
-#   make run    installs into .venv and runs the main job (baseline scenario)
+#   make run    installs into .venv and serves the browser app on a free local port
 #   make test   installs into .venv (with test tools) and runs the test suite
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 $$(ls -d $${PYENV_ROOT:
              command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; \
            done)
 
-.PHONY: run test lint clean docs validation
+.PHONY: run test lint clean docs validation bench
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found (install one, or run make PYTHON=/path/to/python3.12)"; exit 1; }
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(VENV)/bin/abm run --scenario baseline
+	$(VENV)/bin/abm viz
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check abm tests
@@ -37,3 +37,7 @@ docs: $(VENV)/.installed
 # Re-run the long validation checks and rewrite docs/validation.md with its figures.
 validation: $(VENV)/.installed
 	$(PY) -m abm.validation docs/validation.md
+
+# Speed and memory at scale, with Mesa's Boltzmann example as the baseline (about 10 minutes).
+bench: $(VENV)/.installed
+	$(PY) -m abm.bench --json docs/performance/bench.json --plot docs/performance/cost.png

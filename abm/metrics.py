@@ -46,6 +46,8 @@ _PER_MODE = {
     "defects_made_ppm": ("per million", "defective units made per million made, cumulative"),
     "defects_caught_ppm": ("per million", "defects caught by inspection per million made"),
     "defects_escaped_ppm": ("per million", "defects that passed inspection per million made"),
+    "defects_escaped": ("units", "defective units that passed inspection, cumulative"),
+    "injuries": ("cases", "injuries at work, cumulative"),
     "injuries_per_100fte": ("cases/100 FTE/yr", "injuries per 100 full-time workers per year"),
     "waste_per_unit": ("kg/unit", "material scrapped per unit made, cumulative"),
     "waste_kg": ("kg", "material scrapped, cumulative"),
@@ -54,6 +56,8 @@ _PER_MODE = {
     "utilization": ("share", "units made today over machine capacity (workshops: owners' hours)"),
     "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
     "lost_sales": ("units/day", "needs turned away by an empty store (each need once)"),
+    "demand": ("units/day", "needs that reached the mode's stores or workshops today (each once)"),
+    "orders_upstream": ("units/day", "units the stores ordered from their factory today"),
     "lead_time": (
         "days",
         f"mean days from need to delivery (retries, queue, transit), last {SHARE_WINDOW} days",
@@ -115,6 +119,8 @@ def measure(model) -> dict[str, float]:
         row[f"defects_made_ppm_{mode}"] = per_million(total["defects_made"], made)
         row[f"defects_caught_ppm_{mode}"] = per_million(total["defects_caught"], made)
         row[f"defects_escaped_ppm_{mode}"] = per_million(total["defects_escaped"], made)
+        row[f"defects_escaped_{mode}"] = total["defects_escaped"]
+        row[f"injuries_{mode}"] = total["injuries"]
         row[f"injuries_per_100fte_{mode}"] = injuries_per_100_fte(
             total["injuries"], total["labour_hours"]
         )
@@ -128,6 +134,8 @@ def measure(model) -> dict[str, float]:
         demand = total["demand"]
         row[f"fill_rate_{mode}"] = 1.0 - total["lost_sales"] / demand if demand else 1.0
         row[f"lost_sales_{mode}"] = today["lost_sales"]
+        row[f"demand_{mode}"] = today["demand"]
+        row[f"orders_upstream_{mode}"] = today["orders_upstream"]
         waited = history.add(f"lt{m}", today["lead_time_days"], SHARE_WINDOW).sum()
         delivered = history.add(f"d{m}", today["deliveries"], SHARE_WINDOW).sum()
         row[f"lead_time_{mode}"] = waited / delivered if delivered else np.nan
