@@ -13,6 +13,7 @@ from abm.ledger import MODES
 from abm.metrics import HEADLINE, METRICS
 from abm.parameters import PARAMETERS, ParameterError, unknown_name_error
 from abm.scenarios import available, load_scenario
+from abm.sweep import add_sweep_commands
 
 DEFAULT_DAYS = 365
 
@@ -58,6 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     metrics = sub.add_parser("metrics", help="list the columns of the per-step table")
     metrics.add_argument("--markdown", action="store_true", help="as a Markdown table")
     metrics.set_defaults(func=cmd_metrics)
+
+    viz = sub.add_parser("viz", help="watch and steer one run in the browser")
+    viz.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: the page runs code on this machine, "
+        "so expose it only on purpose)",
+    )
+    viz.add_argument("--port", type=int, help="port (default: a free one)")
+    viz.set_defaults(func=cmd_viz)
+
+    bench = sub.add_parser("bench", help="benchmark speed and memory against Mesa's baseline")
+    bench.add_argument("--quick", action="store_true", help="smoke version: small and short")
+    bench.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    bench.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
+    bench.set_defaults(func=cmd_bench)
+
+    add_sweep_commands(sub)  # abm sweep FILE ..., abm plot DIR
     return parser
 
 
@@ -147,6 +166,20 @@ def cmd_metrics(args) -> int:
     rows = [(name, unit, meaning) for name, (unit, meaning) in METRICS.items()]
     print(_table(("column", "unit", "meaning"), rows, args.markdown))
     return 0
+
+
+def cmd_viz(args) -> int:
+    from abm.app import serve
+
+    if args.port is not None and not 1 <= args.port <= 65535:
+        raise ParameterError(f"--port={args.port} is out of range: allowed [1, 65535]")
+    return serve(args.host, args.port)
+
+
+def cmd_bench(args) -> int:
+    from abm.bench import run_benchmark
+
+    return run_benchmark(quick=args.quick, json_path=args.json, plot_path=args.plot)
 
 
 def cmd_scenarios(args) -> int:

@@ -1,0 +1,5 @@
+import sys
+
+from abm.sweep.cli import main
+
+sys.exit(main())
