@@ -12,13 +12,17 @@ printed next to the figures; they are never asserted in unit tests, which would 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import multiprocessing
 import resource
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from abm.parameters import DEFAULTS
 
@@ -101,10 +105,11 @@ def boltzmann_run(n_agents: int, steps: int, seed: int = 0) -> dict:
     }
 
 
-def in_fresh_process(fn: Callable[..., dict], *args) -> dict:
+def in_fresh_process(fn: Callable[..., dict], *args):
     """Run `fn(*args)` in a new process, so its peak memory is its own."""
-    with multiprocessing.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(fn, args)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, max_tasks_per_child=1) as pool:
+        return pool.submit(fn, *args).result()
 
 
 @dataclass
@@ -175,6 +180,230 @@ def economy_rows(sizes, days: int, baseline_us: float) -> tuple[list[Row], list[
     return rows, runs
 
 
+# --- sweeps ----------------------------------------------------------------------------------
+SWEEP_RUNS = 16  # runs of the throughput sweep: eight per worker at two workers
+SWEEP_CONSUMERS = 1_000  # the run size the overhead target is stated at
+QUICK_SWEEP = (4, 200, 10)  # runs, consumers, days
+FLAT_MEMORY_RUNS = (100, 10_000)  # sweep sizes whose driver memory is compared
+QUICK_FLAT_MEMORY_RUNS = (10, 100)
+TINY_RUN = {
+    "n_consumers": 10,
+    "n_workshops": 1,
+    "n_factories": 1,
+    "grid_width": 5,
+    "grid_height": 5,
+}
+TARGET_SCALING = 0.9  # speed-up at 2 workers over 2
+TARGET_OVERHEAD = 0.05  # sweep time per run over a plain run's time, minus one
+
+
+def throughput_spec(runs: int, consumers: int, days: int, **extra) -> dict:
+    """A fixed small sweep: `runs` replications of the default economy at one size."""
+    return {
+        "name": "bench",
+        "base": "baseline",
+        "steps": days,
+        "replications": runs,
+        "seed": 0,
+        "set": {**scaled_parameters(consumers), **extra},
+        "sweep": {},
+    }
+
+
+def sweep_seconds(spec: dict, **backend) -> float:
+    """Wall time of one sweep, written to a throwaway directory."""
+    import tempfile
+
+    from abm.sweep import run_sweep
+
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        summary = run_sweep(spec, out, progress=False, **backend)
+        seconds = time.perf_counter() - start
+    if summary.any_failed:
+        raise RuntimeError(f"benchmark sweep had failed runs: {summary.text()}")
+    return seconds
+
+
+def _warm_up() -> None:
+    """What a worker does first: import the model (mesa, pandas, scipy...)."""
+    import abm.model  # noqa: F401
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """Local worker processes, started and warmed up before the clock starts (as Dask's are)."""
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    for done in [pool.submit(_warm_up) for _ in range(workers)]:
+        done.result()
+    return pool
+
+
+def sweep_driver_memory(runs: int) -> dict:
+    """Peak memory of the process that drives a sweep of `runs` tiny runs (workers apart)."""
+    spec = throughput_spec(runs, 10, 1, **TINY_RUN)
+    seconds = sweep_seconds(spec, workers=2)
+    return {"runs": runs, "seconds": seconds, "driver_peak_mb": _peak_mb()}
+
+
+def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
+    from dask.distributed import Client, LocalCluster
+
+    runs, consumers, days = QUICK_SWEEP if quick else (SWEEP_RUNS, SWEEP_CONSUMERS, FULL_DAYS)
+    spec = throughput_spec(runs, consumers, days)
+    print(f"  sweeps of {runs} runs at {consumers:,} consumers ...", file=sys.stderr, flush=True)
+    plain = in_fresh_process(economy_run, consumers, days)["total_s"]
+    one = sweep_seconds(spec, workers=1)
+    with local_pool(2) as pool:
+        two = sweep_seconds(spec, executor=pool, workers=2)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
+        dask_two = sweep_seconds(spec, scheduler=cluster.scheduler_address)
+    per_minute = {name: runs / t * 60 for name, t in [("1", one), ("2", two), ("dask", dask_two)]}
+    scaling = one / two / 2
+    overhead = one / runs / plain - 1
+    small, large = QUICK_FLAT_MEMORY_RUNS if quick else FLAT_MEMORY_RUNS
+    print(f"  driver memory at {small:,} and {large:,} runs ...", file=sys.stderr, flush=True)
+    memory = [in_fresh_process(sweep_driver_memory, n) for n in (small, large)]
+    growth = memory[1]["driver_peak_mb"] / memory[0]["driver_peak_mb"]
+    rows = [
+        Row(
+            f"sweep, 1 local worker ({consumers:,} consumers, {days} days)",
+            f"{per_minute['1']:.1f} runs/min",
+        ),
+        Row("sweep, 2 local workers", f"{per_minute['2']:.1f} runs/min"),
+        Row("sweep, Dask LocalCluster with 2 workers", f"{per_minute['dask']:.1f} runs/min"),
+        Row(
+            "scaling efficiency at 2 workers",
+            f"{scaling:.0%}",
+            f">= {TARGET_SCALING:.0%}",
+            _check(scaling >= TARGET_SCALING),
+        ),
+        Row(
+            "overhead per run (1 worker, against a plain run)",
+            f"{overhead:+.1%}",
+            f"< {TARGET_OVERHEAD:.0%}",
+            _check(overhead < TARGET_OVERHEAD),
+        ),
+        Row(f"sweep driver memory: {small:,} runs", f"{memory[0]['driver_peak_mb']:.0f} MB"),
+        Row(
+            f"sweep driver memory: {large:,} runs",
+            f"{memory[1]['driver_peak_mb']:.0f} MB",
+            "flat (<= 1.1x)",
+            _check(growth <= 1.1),
+        ),
+    ]
+    figures = {
+        "plain_run_s": plain,
+        "sweep_s": {"1": one, "2": two, "dask": dask_two},
+        "runs": runs,
+        "scaling": scaling,
+        "overhead": overhead,
+        "driver_memory": memory,
+    }
+    return rows, figures
+
+
+# --- the browser app ---------------------------------------------------------------------------
+APP_STEPS = 30
+QUICK_APP_STEPS = 3
+TARGET_APP_STEP_MS = 200.0
+
+
+def app_server_step_ms(steps: int) -> float:
+    """Median server time of one Step at the default size: the model's step and every
+    component of the open tab rendered again (in process, as Mesa's own viz tests drive it)."""
+    import statistics
+
+    import ipyvuetify as v
+    import solara
+
+    from abm import app
+
+    model = solara.reactive(app.EconomyRun())
+    with contextlib.redirect_stdout(io.StringIO()):  # solara prints its widget tree
+        page = solara.AppLayout(children=[app.build_page(model)])
+        _, rc = solara.render(page, handle_error=False)
+    step = rc.find(v.Btn, children=["Step"]).widget
+    seconds = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step.fire_event("click", {})
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds) * 1e3
+
+
+def app_browser_step_ms(steps: int) -> float:
+    """Median time from a click on Step to the redrawn page, in Debian's chromium."""
+    import statistics
+    import tempfile
+
+    from abm.screenshot import chromium, open_page, press_step, serving
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serving(Path(tmp) / "server.log") as server,
+        chromium() as browser,
+    ):
+        page = open_page(browser, server.url)
+        seconds = press_step(page, steps)
+    return statistics.median(seconds) * 1e3
+
+
+def app_rows(quick: bool) -> tuple[list[Row], dict]:
+    steps = QUICK_APP_STEPS if quick else APP_STEPS
+    print(f"  the browser app, {steps} steps at the default size ...", file=sys.stderr, flush=True)
+    from abm.screenshot import CHROMIUM
+
+    server = in_fresh_process(app_server_step_ms, steps)
+    rows = [Row("browser app: a step on the server (model + components)", f"{server:.0f} ms")]
+    if not Path(CHROMIUM).exists():
+        rows.append(
+            Row("browser app: click on Step to redrawn page", f"not measured: no {CHROMIUM}")
+        )
+        return rows, {"server_step_ms": server, "browser_step_ms": None, "steps": steps}
+    browser = app_browser_step_ms(steps)
+    rows += [
+        Row(
+            "browser app: click on Step to redrawn page (chromium)",
+            f"{browser:.0f} ms ({1e3 / browser:.1f} steps/s)",
+            f"< {TARGET_APP_STEP_MS:.0f} ms",
+            _check(browser < TARGET_APP_STEP_MS),
+        ),
+    ]
+    return rows, {"server_step_ms": server, "browser_step_ms": browser, "steps": steps}
+
+
+def plot_cost(runs: list[dict], baseline_us: float, path: str) -> None:
+    """Cost per consumer-day against population, with the baseline and the target line."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    sizes = [r["consumers"] for r in runs]
+    ax.plot(
+        sizes, [r["us_per_consumer_day"] for r in runs], "o-", label="this model, per consumer-day"
+    )
+    ax.axhline(baseline_us, color="grey", ls="--", label="Mesa Boltzmann example, per agent-step")
+    ax.axhline(
+        baseline_us * TARGET_BASELINE_RATIO,
+        color="red",
+        ls=":",
+        label="target: 1/10 of the baseline",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("consumers (firms scaled with them)")
+    ax.set_ylabel("µs per consumer-day")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
 def format_table(rows: list[Row]) -> str:
     header = ("figure", "value", "target", "")
     cells = [header, *[(r.figure, r.value, r.target, r.verdict) for r in rows]]
@@ -184,13 +413,12 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="abm bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smoke version: small and short")
-    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
-    args = parser.parse_args(argv)
-    sizes, days = (QUICK_SIZES, QUICK_DAYS) if args.quick else (FULL_SIZES, FULL_DAYS)
-    agents, steps = QUICK_BOLTZMANN if args.quick else (BOLTZMANN_AGENTS, BOLTZMANN_STEPS)
+def run_benchmark(
+    quick: bool = False, json_path: str | None = None, plot_path: str | None = None
+) -> int:
+    """Measure every figure, print the table; optionally save them as JSON and a plot."""
+    sizes, days = (QUICK_SIZES, QUICK_DAYS) if quick else (FULL_SIZES, FULL_DAYS)
+    agents, steps = QUICK_BOLTZMANN if quick else (BOLTZMANN_AGENTS, BOLTZMANN_STEPS)
 
     print(f"  Mesa's Boltzmann example at {agents:,} agents ...", file=sys.stderr, flush=True)
     baseline = in_fresh_process(boltzmann_run, agents, steps)
@@ -201,12 +429,33 @@ def main(argv: list[str] | None = None) -> int:
         )
     ]
     economy, runs = economy_rows(sizes, days, baseline["us_per_agent_step"])
-    rows += economy
+    sweeps, sweep_figures = sweep_rows(quick)
+    app, app_figures = app_rows(quick)
+    rows += economy + sweeps + app
     print(format_table(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"baseline": baseline, "economy": runs}, f, indent=2)
+    if json_path:
+        figures = {
+            "baseline": baseline,
+            "economy": runs,
+            "sweep": sweep_figures,
+            "app": app_figures,
+        }
+        with open(json_path, "w") as f:
+            json.dump(figures, f, indent=2)
+    if plot_path:
+        plot_cost(runs, baseline["us_per_agent_step"], plot_path)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m abm.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke version: small and short")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
+    args = parser.parse_args(argv)
+    return run_benchmark(args.quick, args.json, args.plot)
 
 
 if __name__ == "__main__":
