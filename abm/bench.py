@@ -193,6 +193,7 @@ TINY_RUN = {
     "grid_width": 5,
     "grid_height": 5,
 }
+WARM_UP_DAYS = 30  # a short run first, so neither the plain runs nor the sweep pay for imports
 TARGET_SCALING = 0.9  # speed-up at 2 workers over 2
 TARGET_OVERHEAD = 0.05  # sweep time per run over a plain run's time, minus one
 
@@ -238,6 +239,22 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+def plain_runs_seconds(spec: dict) -> float:
+    """The sweep's runs (same parameters, same seeds) in a plain loop: build, step, verdict."""
+    from abm.model import ProductionEconomy
+    from abm.scenarios import load_scenario
+    from abm.sweep import run_seed
+
+    params = load_scenario(spec["base"]).parameters(spec["set"])
+    start = time.perf_counter()
+    for replication in range(spec["replications"]):
+        model = ProductionEconomy(rng=run_seed(spec["seed"], 0, replication), **params)
+        for _ in range(spec["steps"]):
+            model.step()
+        model.verdict()
+    return time.perf_counter() - start
+
+
 def sweep_driver_memory(runs: int) -> dict:
     """Peak memory of the process that drives a sweep of `runs` tiny runs (workers apart)."""
     spec = throughput_spec(runs, 10, 1, **TINY_RUN)
@@ -251,7 +268,8 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
     runs, consumers, days = QUICK_SWEEP if quick else (SWEEP_RUNS, SWEEP_CONSUMERS, FULL_DAYS)
     spec = throughput_spec(runs, consumers, days)
     print(f"  sweeps of {runs} runs at {consumers:,} consumers ...", file=sys.stderr, flush=True)
-    plain = in_fresh_process(economy_run, consumers, days)["total_s"]
+    plain_runs_seconds(throughput_spec(1, consumers, WARM_UP_DAYS))  # imports and caches
+    plain = plain_runs_seconds(spec)  # in this process, as the 1-worker sweep runs
     one = sweep_seconds(spec, workers=1)
     with local_pool(2) as pool:
         two = sweep_seconds(spec, executor=pool, workers=2)
@@ -264,7 +282,7 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
         dask_two = sweep_seconds(spec, scheduler=cluster.scheduler_address)
     per_minute = {name: runs / t * 60 for name, t in [("1", one), ("2", two), ("dask", dask_two)]}
     scaling = one / two / 2
-    overhead = one / runs / plain - 1
+    overhead = one / plain - 1
     small, large = QUICK_FLAT_MEMORY_RUNS if quick else FLAT_MEMORY_RUNS
     print(f"  driver memory at {small:,} and {large:,} runs ...", file=sys.stderr, flush=True)
     memory = [in_fresh_process(sweep_driver_memory, n) for n in (small, large)]
@@ -297,7 +315,7 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
         ),
     ]
     figures = {
-        "plain_run_s": plain,
+        "plain_runs_s": plain,
         "sweep_s": {"1": one, "2": two, "dask": dask_two},
         "runs": runs,
         "scaling": scaling,
