@@ -239,6 +239,17 @@ def test_a_dead_worker_is_replaced_and_its_runs_redone(reference, tmp_path):
 
 
 # --- interruption and resume ---------------------------------------------------------------------
+# Sweeps that are interrupted run long enough (a second or more per run) that the signal always
+# lands midway, however fast the machine.
+SLOW_STEPS = 200
+
+
+def _slow_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(SPEC_TOML.replace("steps = 30", f"steps = {SLOW_STEPS}"))
+    return spec
+
+
 def _start(spec: Path, out: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "abm.sweep", "sweep", str(spec), "--workers", "1"]
     command += ["--runs-per-task", "1", "--out", str(out), "--no-plot"]
@@ -254,9 +265,10 @@ def _wait_for_parts(process: subprocess.Popen, out: Path, parts: int) -> None:
         time.sleep(0.02)
 
 
-def test_a_killed_sweep_resumes_to_the_uninterrupted_result(reference, tmp_path):
-    spec = tmp_path / "tiny.toml"
-    spec.write_text(SPEC_TOML)
+def test_a_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path):
+    spec = _slow_spec(tmp_path)
+    reference = tmp_path / "reference"
+    run_sweep(spec, reference, workers=1, progress=False)
     out = tmp_path / "out"
     process = _start(spec, out)
     _wait_for_parts(process, out, 2)
@@ -277,8 +289,7 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_result(reference, tmp_path)
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    spec = tmp_path / "tiny.toml"
-    spec.write_text(SPEC_TOML)
+    spec = _slow_spec(tmp_path)
     out = tmp_path / "out"
     process = _start(spec, out)
     _wait_for_parts(process, out, 1)
