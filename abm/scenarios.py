@@ -64,7 +64,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ParameterError(f"{path}: not valid TOML: {err}") from None
     overrides = data.get("set", {})
     for key, value in overrides.items():
-        where = f" ({path}, line {_line_of(text, key)})"
+        where = f" ({path}, line {line_of(text, key)})"
         if key not in PARAMETERS:
             raise unknown_name_error(key, where)
         try:
@@ -79,7 +79,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     return scenario
 
 
-def _line_of(text: str, key: str) -> int | str:
+def line_of(text: str, key: str) -> int | str:
+    """The line number of `key = ...` in a TOML text, or "?" (for error messages)."""
     for number, line in enumerate(text.splitlines(), start=1):
         if re.match(rf"\s*{re.escape(key)}\s*=", line):
             return number

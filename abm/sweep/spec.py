@@ -37,7 +37,7 @@ from abm.designs import (
 from abm.ledger import MODES
 from abm.metrics import METRICS
 from abm.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
-from abm.scenarios import _line_of, load_scenario
+from abm.scenarios import line_of, load_scenario
 
 DEFAULT_BASE = "baseline"
 DEFAULT_STEPS = 365
@@ -151,13 +151,13 @@ class _Where:
         else:
             own = [i for i in headers if re.match(rf"\s*\[\s*{re.escape(table)}\s*\]", lines[i])]
             if not own:
-                return _line_of(self.text, key) if key else "?"
+                return line_of(self.text, key) if key else "?"
             start = own[0] + 1
             end = next((i for i in headers if i > own[0]), len(lines))
             if key is None:
                 return own[0] + 1
-        found = _line_of("\n".join(lines[start:end]), key) if key else "?"
-        return found + start if isinstance(found, int) else _line_of(self.text, key or "")
+        found = line_of("\n".join(lines[start:end]), key) if key else "?"
+        return found + start if isinstance(found, int) else line_of(self.text, key or "")
 
 
 _TOP_KEYS = (
