@@ -254,7 +254,20 @@ def _start(spec: Path, out: Path) -> subprocess.Popen:
     command = [sys.executable, "-m", "abm.sweep", "sweep", str(spec), "--workers", "1"]
     command += ["--runs-per-task", "1", "--out", str(out), "--no-plot"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_ctrl_c,
+    )
+
+
+def _default_ctrl_c() -> None:
+    """Ctrl-C as in a terminal: a shell's background job (CI) starts with SIGINT ignored, which
+    the child would inherit, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_parts(process: subprocess.Popen, out: Path, parts: int) -> None:
