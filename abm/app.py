@@ -43,7 +43,7 @@ from mesa.visualization import SolaraViz, make_plot_component
 from abm.agents import FACTORY, WORKSHOP
 from abm.metrics import BULLWHIP_WINDOW, SHARE_WINDOW
 from abm.model import ProductionEconomy
-from abm.parameters import DEFAULTS, PARAMETERS, ParameterError
+from abm.parameters import DEFAULTS, PARAMETERS, ParameterError, peak_to_mean_ceiling
 from abm.portrayal import (
     MODE_COLOURS,
     MODE_COLOURS_LIGHT,
@@ -56,6 +56,7 @@ from abm.portrayal import (
 )
 from abm.scenarios import available, load_scenario
 from abm.verdict_panel import PANEL_STYLE, run_panel_html, verdict_panel_html
+from abm.viz_assets import AssetError, ensure_assets
 
 TITLE = "Which production mode survives?"
 APP_MODULE = "abm.app"
@@ -88,11 +89,8 @@ class Lever:
 def _peak_to_mean_ceiling() -> float:
     """The highest peak-to-mean ratio every preset's demand cycle allows (the schema's joint
     constraint: all of a cycle's demand on its peak days)."""
-    ceilings = []
-    for name in available():
-        p = load_scenario(name).parameters()
-        ceilings.append(p["demand_cycle_days"] / p["demand_peak_days"])
-    return min([DEFAULTS["demand_cycle_days"] / DEFAULTS["demand_peak_days"], *ceilings])
+    presets = [DEFAULTS, *(load_scenario(name).parameters() for name in available())]
+    return min(peak_to_mean_ceiling(p) for p in presets)
 
 
 LEVERS: tuple[Lever, ...] = (
@@ -134,9 +132,9 @@ def lever_input(lever: Lever) -> dict[str, Any]:
             f"slider {lever.name} [{low}, {high}] must hold the default {param.default} and lie "
             f"inside the schema's range {param.range_text()}"
         )
-    integer = param.kind is int
+    kind = param.kind
+    integer = kind is int
     step = lever.step if lever.step is not None else (high - low) / SLIDER_STEPS
-    kind = type(param.default)
     return {
         "type": "SliderInt" if integer else "SliderFloat",
         "value": param.default,
@@ -172,7 +170,6 @@ class RunPlan:
     preset_overrides: dict[str, Any]
     moved: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-    labels: dict[str, str] = field(default_factory=lambda: dict(LEVER_LABELS))
 
 
 def parse_seed(text: Any) -> tuple[int, list[str]]:
@@ -303,7 +300,7 @@ def verdict_panel(model):
 
 def run_panel(model):
     """The map's legend, the firms in business, and what this run was started with."""
-    return html_card(legend_html() + run_panel_html(model))
+    return html_card(legend_html() + run_panel_html(model, LEVER_LABELS))
 
 
 ORDER_COLOURS = {
@@ -417,8 +414,6 @@ def solara_environment() -> dict[str, str]:
 
 def serve(host: str = DEFAULT_HOST, port: int | None = None) -> int:
     """Serve the page until Ctrl+C (or SIGTERM); returns the server's exit code."""
-    from abm.viz_assets import AssetError, ensure_assets
-
     try:
         ensure_assets()
     except AssetError as err:

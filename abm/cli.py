@@ -158,13 +158,14 @@ def cmd_params(args) -> int:
         (p.name, str(p.default), p.unit, p.range_text(), p.meaning, p.source)
         for p in PARAMETERS.values()
     ]
-    print(_table(("name", "default", "unit", "range", "meaning", "source"), rows, args.markdown))
+    header = ("name", "default", "unit", "range", "meaning", "source")
+    print(text_table(header, rows, args.markdown))
     return 0
 
 
 def cmd_metrics(args) -> int:
     rows = [(name, unit, meaning) for name, (unit, meaning) in METRICS.items()]
-    print(_table(("column", "unit", "meaning"), rows, args.markdown))
+    print(text_table(("column", "unit", "meaning"), rows, args.markdown))
     return 0
 
 
@@ -191,7 +192,8 @@ def cmd_scenarios(args) -> int:
     return 0
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], markdown: bool) -> str:
+def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]], markdown: bool = False) -> str:
+    """Rows as aligned plain text, or as a Markdown table."""
     if markdown:
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows]

@@ -71,10 +71,7 @@ def latin_hypercube(ranges: Mapping[str, Range], n: int, seed: int) -> pd.DataFr
     unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(n)
     lows = [ranges[k].low for k in names]
     highs = [ranges[k].high for k in names]
-    scaled = qmc.scale(unit, lows, highs)
-    return _table(
-        names, [[_typed(k, v) for k, v in zip(names, row, strict=True)] for row in scaled]
-    )
+    return _sampled(names, qmc.scale(unit, lows, highs))
 
 
 def salib_problem(ranges: Mapping[str, Range]) -> dict[str, Any]:
@@ -96,10 +93,7 @@ def sobol(ranges: Mapping[str, Range], n: int, seed: int, second_order: bool) ->
     from SALib.sample import sobol as saltelli
 
     matrix = saltelli.sample(salib_problem(ranges), n, calc_second_order=second_order, seed=seed)
-    names = list(ranges)
-    return _table(
-        names, [[_typed(k, v) for k, v in zip(names, row, strict=True)] for row in matrix]
-    )
+    return _sampled(list(ranges), matrix)
 
 
 def sobol_indices(

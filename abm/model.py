@@ -350,7 +350,8 @@ class ProductionEconomy(mesa.Model):
 
     # --- identities and results ---
     def observe_buffers(self) -> None:
-        """End-of-day levels of every buffer, for the flow meters (Little's law)."""
+        """End of day: every buffer's level for the flow meters (Little's law); stores close
+        their day (fill rate, daily log)."""
         for store in self.stores():
             store.shelf.meter.observe(store.on_hand)
             store.close_day()

@@ -229,6 +229,11 @@ def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return values
 
 
+def peak_to_mean_ceiling(v: dict[str, Any]) -> float:
+    """The highest peak-to-mean ratio a demand cycle allows: all its demand on its peak days."""
+    return v["demand_cycle_days"] / v["demand_peak_days"]
+
+
 def _check_joint(v: dict[str, Any]) -> None:
     """Constraints that involve more than one parameter."""
     if v["demand_peak_days"] >= v["demand_cycle_days"]:
@@ -236,7 +241,7 @@ def _check_joint(v: dict[str, Any]) -> None:
             f"demand_peak_days={v['demand_peak_days']} must be below "
             f"demand_cycle_days={v['demand_cycle_days']}"
         )
-    ceiling = v["demand_cycle_days"] / v["demand_peak_days"]
+    ceiling = peak_to_mean_ceiling(v)
     if v["peak_to_mean"] > ceiling:
         raise ParameterError(
             f"peak_to_mean={v['peak_to_mean']} is out of range: with demand_cycle_days="

@@ -14,6 +14,7 @@ not pyplot state, so they are safe in scripts, notebooks and worker processes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,9 +44,9 @@ DPI = 120
 MODE_COLOURS = {"factory": "#1f77b4", "workshop": "#e6750e"}
 NO_SALES_COLOUR = "#9e9e9e"
 LIGHTEST = 0.2  # shade of a cell whose winner holds half the market (1.0: all of it)
-MAP_BINS = 6
+MAP_BINS = 6  # bins per axis when a swept parameter was sampled (lhs, sobol)
 CROWDED_TICKS = 6  # more x tick labels than this, or longer ones, are slanted
-SHORT_LABEL = 5  # bins per axis when a swept parameter was sampled (lhs, sobol)
+SHORT_LABEL = 5  # characters: a longer x tick label counts as long
 MAX_LEVELS = 12  # more distinct values than this are binned
 CONFIDENCE = 0.95
 BAND = (0.1, 0.9)  # quantiles of the band around the median share
@@ -226,7 +227,7 @@ def survival_curves(runs: pd.DataFrame, spec: SweepSpec, names: Sequence[str]) -
     """Probability that each mode survives along each parameter (others pooled)."""
     names = list(names)[:MAX_SURVIVAL_PANELS]
     fig = Figure(figsize=(4.2 * len(names), 3.6))
-    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True, squeeze=False)[0])
+    axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
     for ax, name in zip(axes, names, strict=True):
         table = survival_table(runs, spec, name)
         numeric = pd.api.types.is_numeric_dtype(runs[name]) and runs[name].dtype != bool
@@ -262,14 +263,13 @@ def share_series(
 ) -> Figure:
     """Workshops' share of units sold over time: median line and a band across runs,
     one line per value of `by`, one panel per value of `facet`."""
-    ids = runs.loc[runs["status"] == OK, "run_id"]
-    keep = runs[runs["run_id"].isin(ids)].set_index("run_id")
+    keep = runs[runs["status"] == OK].set_index("run_id")
     line_codes, line_labels, _ = groups(keep, by, spec)
     if facet is not None:
         facet_codes, facet_labels, _ = groups(keep, facet, spec)
     else:
         facet_codes, facet_labels = pd.Series(0, keep.index), ["all runs"]
-    data = series[series["run_id"].isin(ids)].assign(
+    data = series[series["run_id"].isin(keep.index)].assign(
         line=lambda d: d["run_id"].map(line_codes), panel=lambda d: d["run_id"].map(facet_codes)
     )
     panels = _spread(facet_labels, MAX_FACETS)
@@ -354,18 +354,13 @@ def sobol_bars(indices: pd.DataFrame, spec: SweepSpec) -> Figure:
 
 
 # --- all figures of a sweep ------------------------------------------------------------------
-def map_axes(spec: SweepSpec, runs: pd.DataFrame) -> tuple[str, str] | None:
-    """The two swept parameters of the regime map: the first two, or the two with the largest
-    total-order index in a Sobol sweep."""
-    varied = [n for n in spec.swept if runs[n].nunique() > 1]
+def map_axes(varied: list[str], indices: pd.DataFrame | None) -> tuple[str, str] | None:
+    """The two swept parameters of the regime map: the first two that vary, or the two with the
+    largest total-order index if a Sobol analysis (`sobol_table`) is given."""
     if len(varied) < 2:
         return None
-    if spec.design == SOBOL:
-        try:
-            st = sobol_table(runs, spec)["ST"].sort_values(ascending=False)
-            return tuple(st.index[:2])
-        except ValueError:
-            pass
+    if indices is not None:
+        return tuple(indices["ST"].sort_values(ascending=False).index[:2])
     return varied[0], varied[1]
 
 
@@ -388,10 +383,14 @@ def plot_sweep(out: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     written: list[Path] = []
     if not (runs["status"] == OK).any():
         return written
-    axes = map_axes(spec, runs)
+    varied = [n for n in spec.swept if runs[n].nunique() > 1]
+    indices = None
+    if spec.design == SOBOL:
+        with contextlib.suppress(ValueError):  # a design point without an ok run: no analysis
+            indices = sobol_table(runs, spec)
+    axes = map_axes(varied, indices)
     if axes is not None:
         written += save(regime_map(runs, spec, *axes), folder / "regime-map", formats)
-    varied = [n for n in spec.swept if runs[n].nunique() > 1]
     if varied:
         written += save(survival_curves(runs, spec, varied), folder / "survival", formats)
     series = load_series(out)
@@ -399,13 +398,8 @@ def plot_sweep(out: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
         by = axes[0] if axes else varied[0]
         facet = axes[1] if axes else None
         written += save(share_series(series, runs, spec, by, facet), folder / "share", formats)
-    if spec.design == SOBOL:
-        try:
-            indices = sobol_table(runs, spec)
-        except ValueError:  # a design point without an ok run: no analysis
-            indices = None
-        if indices is not None:
-            indices.to_csv(folder / "sobol-indices.csv", index_label="parameter")
-            written.append(folder / "sobol-indices.csv")
-            written += save(sobol_bars(indices, spec), folder / "sobol", formats)
+    if indices is not None:
+        indices.to_csv(folder / "sobol-indices.csv", index_label="parameter")
+        written.append(folder / "sobol-indices.csv")
+        written += save(sobol_bars(indices, spec), folder / "sobol", formats)
     return written

@@ -28,7 +28,6 @@ from abm.ledger import MODES
 MODE_COLOURS = {FACTORY: "#1f77b4", WORKSHOP: "#ff7f0e"}  # matplotlib's tab:blue, tab:orange
 MODE_COLOURS_LIGHT = {FACTORY: "#aec7e8", WORKSHOP: "#ffbb78"}  # second series of a mode
 NOT_BOUGHT_COLOUR = "#b0b0b0"
-MODE_NAMES = dict(enumerate(MODES))
 
 # marker per agent type (matplotlib codes, which Mesa's Altair backend maps to Vega shapes)
 MARKERS: dict[type, str] = {
@@ -123,7 +122,7 @@ def agent_portrayal(agent) -> AgentPortrayalStyle:
 def firm_tooltip(agent) -> str:
     """What hovering a firm says: type, mode, output and price."""
     return (
-        f"{AGENT_NAMES[type(agent)]} ({MODE_NAMES[agent.mode]} mode): "
+        f"{AGENT_NAMES[type(agent)]} ({MODES[agent.mode]} mode): "
         f"{daily_output(agent):.{TOOLTIP_DECIMALS}f} units/day since opening, "
         f"price ${agent.price:.{TOOLTIP_DECIMALS}f}"
     )
@@ -147,7 +146,7 @@ STYLE_CHANNELS = {
 def _constant(values: np.ndarray):
     """The single value of an array, or None if its values differ."""
     first = values[0]
-    return first if all(v == first for v in values) else None
+    return first if (values == first).all() else None
 
 
 def vega_type(values: np.ndarray) -> str:

@@ -7,11 +7,14 @@ hour). `normal_cost_price` is the pricing rule every producer uses.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from abm.formulas import defect_probability
+
+NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Process:
     def units_from(self, feedstock_kg: float) -> int:
         """Whole units that `feedstock_kg` of feedstock allows (no limit if units need none)."""
         if self.feedstock_drawn == 0:
-            return 2**62
+            return NO_FEEDSTOCK_LIMIT
         return int(feedstock_kg / self.feedstock_drawn)
 
 

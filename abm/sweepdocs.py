@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from abm.cli import text_table
 from abm.plots import cells, groups, plot_sweep
 from abm.scenarios import PACKAGE_ROOT
-from abm.sweep import OK, SweepSummary, load_results, load_sweep_spec, run_sweep
+from abm.sweep import OK, SweepSpec, SweepSummary, load_results, load_sweep_spec, run_sweep
 from abm.sweep.store import FIGURES_DIR, SWEEP_JSON
 
 SWEEP_FILES = PACKAGE_ROOT / "runs" / "sweeps"
@@ -43,20 +44,16 @@ def run_doc_sweep(
     return run_sweep(spec, out, workers=workers)
 
 
-def regime_table(out: Path) -> str:
-    """The regime map as a Markdown table: the winner, its mean share, and runs it won."""
-    spec = load_sweep_spec(out)
-    runs = load_results(out)
+def regime_table(spec: SweepSpec, runs: pd.DataFrame, table: pd.DataFrame) -> str:
+    """The regime map (`table`, from `cells` over the first two swept parameters) as a Markdown
+    table: the winner, its mean share, and runs it won."""
     x, y = list(spec.swept)[:2]
     _, xlabels, _ = groups(runs, x, spec)
     _, ylabels, _ = groups(runs, y, spec)
-    table = cells(runs, spec, x, y).set_index(["x", "y"])
-    lines = [
-        f"| {y} \\ {x} | " + " | ".join(xlabels) + " |",
-        "|---|" + "---|" * len(xlabels),
-    ]
+    table = table.set_index(["x", "y"])
+    rows = []
     for j in reversed(range(len(ylabels))):
-        row = []
+        row = [ylabels[j]]
         for i in range(len(xlabels)):
             if (i, j) not in table.index:
                 row.append("")
@@ -67,16 +64,20 @@ def regime_table(out: Path) -> str:
                 if cell["winner"] is None or pd.isna(cell["winner"])
                 else f"{cell['winner']} {cell['share']:.2f} ({int(cell['wins'])}/{cell['runs']})"
             )
-        lines.append(f"| {ylabels[j]} | " + " | ".join(row) + " |")
-    return "\n".join(lines)
+        rows.append(tuple(row))
+    return text_table((f"{y} \\ {x}", *xlabels), rows, markdown=True)
 
 
-def facts(out: Path, summary: SweepSummary, replications: int | None) -> str:
-    """What was run, and counts that the prose can lean on."""
-    spec = load_sweep_spec(out)
-    runs = load_results(out)
+def facts(
+    spec: SweepSpec,
+    runs: pd.DataFrame,
+    table: pd.DataFrame,
+    out: Path,
+    summary: SweepSummary,
+    replications: int | None,
+) -> str:
+    """What was run, and counts that the prose can lean on (`table`: the regime map's cells)."""
     ok = runs[runs["status"] == OK]
-    table = cells(runs, spec, *list(spec.swept)[:2])
     won = table["winner"].value_counts()
     split = int((table["wins"] < table["runs"]).sum())
     about = json.loads((out / SWEEP_JSON).read_text())
@@ -104,13 +105,16 @@ def block(
     name: str, out: Path, summary: SweepSummary, figures: Path, replications: int | None
 ) -> str:
     """The generated Markdown of one sweep: facts, the regime table, the figures."""
+    spec = load_sweep_spec(out)
+    runs = load_results(out)
+    table = cells(runs, spec, *list(spec.swept)[:2])
     lines = [
-        facts(out, summary, replications),
+        facts(spec, runs, table, out, summary, replications),
         "",
         "Regime map as a table: the mode that dominated most runs of each cell, its mean final "
         "share, and the runs it won.",
         "",
-        regime_table(out),
+        regime_table(spec, runs, table),
         "",
     ]
     for figure in FIGURES:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 from scipy import stats
@@ -27,6 +26,7 @@ from abm.formulas import (
     z_for_service_level,
 )
 from abm.model import ProductionEconomy
+from abm.plots import wilson
 
 # One factory with one store, production as good as instant, a fixed lead time, no workshops,
 # and households that always buy when the shelf has stock: a single-echelon textbook system.
@@ -107,8 +107,7 @@ def lab(seed: int = 0, **overrides) -> ProductionEconomy:
 
 
 def advance(model: ProductionEconomy, days: int) -> ProductionEconomy:
-    for _ in range(days):
-        model.step()
+    model.run_for(days)
     return model
 
 
@@ -119,11 +118,8 @@ def exact(label: str, theory: float, measured: float, tolerance: float = 1e-6) -
 
 def proportion(label: str, theory: float, hits: int, trials: int) -> Row:
     """A row for a share of trials, with its Wilson confidence interval."""
-    z = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
-    p = hits / trials if trials else 0.0
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials**2)) / (1 + z * z / trials)
-    return Row(label, theory, p, centre - half, centre + half)
+    low, high = wilson(hits, trials, CONFIDENCE)
+    return Row(label, theory, hits / trials, low, high)
 
 
 def batch_means(label: str, theory: float, values: np.ndarray, batches: int = 10) -> Row:

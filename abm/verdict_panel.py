@@ -77,10 +77,11 @@ def verdict_view(verdict: dict, window: int, survival_share: float) -> VerdictVi
     by_mode = verdict.get("by_mode")
     if dominant is None or not by_mode:
         return VerdictView(day, "No sales yet: press Step or ▶ to run the economy.", "", ())
+    span = _days(min(window, day))
     share = by_mode[dominant]["final_share"]
     headline = (
         f"{MODE_PLURALS[dominant].capitalize()} ahead: {PERCENT * share:.0f}% of units sold "
-        f"over the last {_days(min(window, day))}"
+        f"over the last {span}"
     )
     since = verdict["dominant_since_day"]
     headline += f", in the lead since day {since}." if since is not None else ", no lasting lead."
@@ -99,7 +100,7 @@ def verdict_view(verdict: dict, window: int, survival_share: float) -> VerdictVi
     survival += (". Out: " + " and ".join(reasons) + ".") if gone else "."
     rows = tuple(
         (
-            f"{fig.label} ({fig.unit.format(window=_days(min(window, day)))})",
+            f"{fig.label} ({fig.unit.format(window=span)})",
             *(format_figure(by_mode[m][fig.key], fig.kind) for m in MODES),
         )
         for fig in HEADLINE_FIGURES
@@ -118,17 +119,18 @@ def business_line(model) -> str:
     )
 
 
-def run_lines(model) -> list[str]:
-    """The run's preset, seed and moved levers, and anything the page could not apply."""
+def run_lines(model, labels: dict[str, str]) -> list[str]:
+    """The run's preset, seed and moved levers (named by `labels`, else by parameter name), and
+    anything the page could not apply."""
     plan = getattr(model, "plan", None)
     if plan is None:
         return []
     lines = [f"Preset {plan.preset!r}, seed {plan.seed}."]
     if plan.preset_overrides:
-        settings = (f"{plan.labels.get(k, k)}: {v}" for k, v in plan.preset_overrides.items())
+        settings = (f"{labels.get(k, k)}: {v}" for k, v in plan.preset_overrides.items())
         lines.append("The preset sets " + "; ".join(settings) + ".")
     if plan.moved:
-        levers = (f"{plan.labels.get(k, k)}: {v}" for k, v in plan.moved.items())
+        levers = (f"{labels.get(k, k)}: {v}" for k, v in plan.moved.items())
         lines.append("Your levers: " + "; ".join(levers) + ".")
     lines.extend(plan.notes)
     return lines
@@ -175,5 +177,5 @@ def verdict_panel_html(model) -> str:
     return verdict_html(verdict_view(model.verdict(), p["verdict_window"], p["survival_share"]))
 
 
-def run_panel_html(model) -> str:
-    return run_html(business_line(model), run_lines(model))
+def run_panel_html(model, labels: dict[str, str]) -> str:
+    return run_html(business_line(model), run_lines(model, labels))

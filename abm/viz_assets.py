@@ -25,8 +25,7 @@ from pathlib import Path
 
 # npm packages the page loads: the Vue app shell, the module loader, the icon font, the three
 # Vega libraries behind Altair charts, and the grid layout that SolaraViz arranges its cards in.
-APP_SHELL_VUE3 = "@widgetti/solara-vuetify3-app"
-APP_SHELL_VUE2 = "@widgetti/solara-vuetify-app"
+APP_SHELL = "@widgetti/solara-vuetify-app"  # Vuetify 2: the shell Solara picks under ipyvue 1
 PAGE_PACKAGES = ("requirejs", "vega", "vega-lite", "vega-embed", "@widgetti/vue-grid-layout")
 ICON_FONT = "font-awesome"
 # Solara files that name the versions (templates and Vue components)
@@ -65,16 +64,10 @@ def _solara_root() -> Path:
     return Path(solara.__file__).parent
 
 
-def _vue3() -> bool:
-    """Solara picks its Vuetify 3 app shell when ipyvue 3 is installed (as it does)."""
-    return importlib.metadata.version("ipyvue").startswith("3")
-
-
 def required_assets(root: Path | None = None) -> list[Asset]:
     """The packages the page needs, at the versions named in the installed Solara's files."""
     root = root or _solara_root()
-    shell = APP_SHELL_VUE3 if _vue3() else APP_SHELL_VUE2
-    wanted = (shell, *PAGE_PACKAGES)
+    wanted = (APP_SHELL, *PAGE_PACKAGES)
     found: dict[str, str] = {}
     for pattern in SOLARA_SOURCES:
         for path in sorted(root.rglob(pattern)):
@@ -136,10 +129,10 @@ def fetch(asset: Asset, target: Path) -> None:
 def check_vue() -> None:
     """SolaraViz lays its cards out with a Vue 2 grid, which fails under ipyvue 3 and leaves the
     page blank but for its sidebar (mesa issue #3806)."""
-    major = importlib.metadata.version("ipyvue").split(".")[0]
-    if int(major) >= VUE2_IPYVUE_BELOW:
+    version = importlib.metadata.version("ipyvue")
+    if int(version.split(".")[0]) >= VUE2_IPYVUE_BELOW:
         raise AssetError(
-            f"ipyvue {importlib.metadata.version('ipyvue')} is installed: Mesa's SolaraViz draws "
+            f"ipyvue {version} is installed: Mesa's SolaraViz draws "
             f"no map or chart with it (mesa #3806); install 'ipyvue<{VUE2_IPYVUE_BELOW}' and "
             f"'ipyvuetify<{VUE2_IPYVUE_BELOW}'"
         )

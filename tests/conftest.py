@@ -20,8 +20,7 @@ SMALL = {
 def run(days: int, seed: int = 0, scenario: str = "baseline", **overrides) -> ProductionEconomy:
     """A model of `scenario` with `overrides`, stepped `days` times."""
     model = ProductionEconomy(rng=seed, **{**load_scenario(scenario).overrides, **overrides})
-    for _ in range(days):
-        model.step()
+    model.run_for(days)
     return model
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import solara
 
-from abm import app
-from abm.agents import FACTORY, WORKSHOP, CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm import app, viz_assets
+from abm.agents import FACTORY, CentralFactory, Consumer, HomeWorkshop, RetailStore
 from abm.parameters import DEFAULTS, PARAMETERS
 from abm.portrayal import (
     FIRM_SIZES,
@@ -36,7 +36,7 @@ from abm.verdict_panel import (
     verdict_html,
     verdict_view,
 )
-from abm.viz_assets import APP_SHELL_VUE2, AssetError, check_vue, missing_assets, required_assets
+from abm.viz_assets import APP_SHELL, AssetError, check_vue, missing_assets, required_assets
 
 SMALL = {"n_consumers": 200, "n_workshops": 20}  # fast runs for tests that step the model
 
@@ -45,8 +45,7 @@ SMALL = {"n_consumers": 200, "n_workshops": 20}  # fast runs for tests that step
 def stepped():
     """A small run, thirty days in."""
     model = app.EconomyRun(**SMALL)
-    for _ in range(30):
-        model.step()
+    model.run_for(30)
     return model
 
 
@@ -142,9 +141,7 @@ def test_households_take_the_colour_of_the_mode_they_last_bought_from(stepped):
     hh = stepped.households
     for consumer in consumers[:50]:
         style = agent_portrayal(consumer)
-        expected = {FACTORY: MODE_COLOURS[FACTORY], WORKSHOP: MODE_COLOURS[WORKSHOP]}.get(
-            int(hh.last_mode[consumer.index]), NOT_BOUGHT_COLOUR
-        )
+        expected = MODE_COLOURS.get(int(hh.last_mode[consumer.index]), NOT_BOUGHT_COLOUR)
         assert style.color == expected
         assert style.marker == MARKERS[Consumer] and style.size == HOUSEHOLD_SIZE
     assert {agent_portrayal(c).color for c in consumers} >= {MODE_COLOURS[FACTORY]}
@@ -275,12 +272,14 @@ def test_verdict_of_a_real_run(stepped):
     assert view.day == 30
     assert view.headline.startswith(("Factories ahead", "Workshops ahead"))
     assert len(view.rows) == len(HEADLINE_FIGURES)
+    # the panel shows every headline figure the model's verdict reports, and no other
+    assert {f.key for f in HEADLINE_FIGURES} == set(stepped.verdict()["by_mode"]["factory"])
     assert "Verdict, day 30" in verdict_html(view)
 
 
 def test_run_panel_lists_preset_levers_and_notes_escaped():
     model = app.EconomyRun(preset="custom-niche", seed="x<script>", n_factories=4, **SMALL)
-    lines = run_lines(model)
+    lines = run_lines(model, app.LEVER_LABELS)
     assert lines[0] == "Preset 'custom-niche', seed 42."
     assert "Custom-goods share of needs: 0.6" in lines[1]  # a lever's label
     assert "custom_mismatch_cost: 40.0" in lines[1]  # a parameter's name
@@ -293,22 +292,16 @@ def test_run_panel_lists_preset_levers_and_notes_escaped():
 # --- front-end files ---------------------------------------------------------------------------
 def test_front_end_files_are_read_off_solaras_templates(tmp_path):
     assets = {a.package: a.spec for a in required_assets()}
-    assert APP_SHELL_VUE2 in assets  # ipyvue 1: the Vuetify 2 shell
+    assert APP_SHELL in assets  # ipyvue 1: the Vuetify 2 shell
     assert {"requirejs", "vega", "vega-lite", "vega-embed", "font-awesome"} <= set(assets)
     assert len(missing_assets(tmp_path)) == len(assets)  # an empty cache misses them all
 
 
-def test_vue_version_is_the_one_solaraviz_draws_with():
+def test_vue_version_is_the_one_solaraviz_draws_with(monkeypatch):
     check_vue()  # ipyvue 3 would raise
-    with pytest.raises(AssetError):
-        from abm import viz_assets
-
-        original = viz_assets.importlib.metadata.version
-        viz_assets.importlib.metadata.version = lambda name: "3.0.0"
-        try:
-            check_vue()
-        finally:
-            viz_assets.importlib.metadata.version = original
+    monkeypatch.setattr(viz_assets.importlib.metadata, "version", lambda name: "3.0.0")
+    with pytest.raises(AssetError, match="ipyvue 3.0.0"):
+        check_vue()
 
 
 def test_the_server_listens_locally_on_a_free_port():

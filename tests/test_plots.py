@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from matplotlib.image import imread
 
-from abm import sweep
+from abm.cli import main as abm_cli
 from abm.plots import (
     MAP_BINS,
     cells,
@@ -84,9 +84,9 @@ def test_sobol_sweep_gets_index_bars_and_a_table(tmp_path):
 
 
 def test_abm_plot_command(factorial_sweep, tmp_path, capsys):
-    assert sweep.main(["plot", str(factorial_sweep)]) == 0
+    assert abm_cli(["plot", str(factorial_sweep)]) == 0
     assert "regime-map.png" in capsys.readouterr().out
-    assert sweep.main(["plot", str(tmp_path)]) == 2
+    assert abm_cli(["plot", str(tmp_path)]) == 2
     assert "not a sweep directory" in capsys.readouterr().err
 
 

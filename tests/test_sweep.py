@@ -144,7 +144,7 @@ def test_dask_local_cluster_gives_identical_results(reference, tmp_path):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as cluster:
         summary = run_sweep(SPEC, tmp_path, scheduler=cluster.scheduler_address, progress=False)
     assert summary.backend.startswith("dask tcp://127.0.0.1")
@@ -251,7 +251,7 @@ def _slow_spec(tmp_path: Path) -> Path:
 
 
 def _start(spec: Path, out: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "abm.sweep", "sweep", str(spec), "--workers", "1"]
+    command = [sys.executable, "-m", "abm", "sweep", str(spec), "--workers", "1"]
     command += ["--runs-per-task", "1", "--out", str(out), "--no-plot"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(

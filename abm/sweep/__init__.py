@@ -15,9 +15,6 @@ from abm.sweep.cli import (
     EXIT_OK,
     EXIT_RUNS_FAILED,
     add_sweep_commands,
-    cmd_plot,
-    cmd_sweep,
-    main,
 )
 from abm.sweep.driver import IN_FLIGHT_PER_SLOT, SweepBroken, SweepSummary, run_sweep
 from abm.sweep.runs import ABORTED, FAILED, OK, run_seed, simulate
@@ -37,13 +34,10 @@ __all__ = [
     "SweepSpec",
     "SweepSummary",
     "add_sweep_commands",
-    "cmd_plot",
-    "cmd_sweep",
     "load_results",
     "load_series",
     "load_spec",
     "load_sweep_spec",
-    "main",
     "run_seed",
     "run_sweep",
     "simulate",

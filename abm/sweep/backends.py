@@ -149,7 +149,7 @@ def default_workers() -> int:
 def make_backend(
     workers: int | None, scheduler: str | None, executor: cf.Executor | None
 ) -> Backend:
-    if sum(x is not None for x in (scheduler, executor)) > 1:
+    if scheduler is not None and executor is not None:
         raise ParameterError("give a scheduler address or an executor, not both")
     if executor is not None:
         return Backend(executor, workers or default_workers())

@@ -93,20 +93,3 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise ParameterError(f"{args.dir} is not a sweep directory (no {SPEC_JSON})")
     _plot(args.dir)
     return EXIT_OK
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m abm.sweep sweep FILE ...` and `python -m abm.sweep plot DIR`: the same
-    commands as `abm sweep` and `abm plot`, for use before (or without) the main CLI."""
-    parser = argparse.ArgumentParser(prog="abm", description="Parameter sweeps.")
-    add_sweep_commands(parser.add_subparsers(required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except ParameterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -39,7 +39,6 @@ from abm.sweep.store import (
     SweepStore,
     final_outcomes,
     load_results,
-    package_version,
     read_parts,
     utc_now,
 )
@@ -167,7 +166,7 @@ def run_sweep(
             "ok": summary.ok,
             "failed": summary.failed,
             "aborted": summary.aborted,
-            "abm_version": package_version(),
+            "abm_version": store.metadata["abm_version"],
             "python": platform.python_version(),
             "platform": platform.platform(),
         }

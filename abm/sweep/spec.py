@@ -348,9 +348,9 @@ def _range(name: str, entry: dict, here: str) -> Range:
     if not low < high:
         raise ParameterError(f"{name}: low={low!r} must be below high={high!r}{here}")
     levels = entry.get("levels")
-    if levels is not None and (isinstance(levels, bool) or not isinstance(levels, int)):
-        raise ParameterError(f"{name}: levels={levels!r} must be a whole number >= 2{here}")
-    if levels is not None and levels < 2:
+    if levels is not None and (
+        isinstance(levels, bool) or not isinstance(levels, int) or levels < 2
+    ):
         raise ParameterError(f"{name}: levels={levels!r} must be a whole number >= 2{here}")
     found = Range(float(low), float(high), levels)
     if levels and len(set(found.values(name))) < levels:

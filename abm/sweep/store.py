@@ -123,7 +123,7 @@ class SweepStore:
         if self.spec.source is not None and self.spec.source.suffix == ".toml":
             _write_text(self.out / SPEC_TOML, self.spec.source.read_text())
         about = {
-            "abm_version": package_version(),
+            "abm_version": self.metadata["abm_version"],
             "created_at": utc_now(),
             "total_runs": self.spec.total_runs,
             "design_points": len(self.spec.points),
@@ -136,10 +136,11 @@ class SweepStore:
 
     def _check_same_spec(self) -> None:
         about = json.loads((self.out / SWEEP_JSON).read_text())
-        if about["abm_version"] != package_version():
+        here = self.metadata["abm_version"]
+        if about["abm_version"] != here:
             warnings.warn(
                 f"{self.out} was started with abm {about['abm_version']}, this is "
-                f"{package_version()}: the model may have changed between its runs",
+                f"{here}: the model may have changed between its runs",
                 stacklevel=3,
             )
         stored = about["fingerprint"]

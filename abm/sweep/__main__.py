@@ -1,5 +1,0 @@
-import sys
-
-from abm.sweep.cli import main
-
-sys.exit(main())
