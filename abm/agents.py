@@ -4,29 +4,31 @@ and the central feedstock supplier. Each firm owns its behaviour; the model owns
 
 from __future__ import annotations
 
-import functools
 import math
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from abm import formulas
 from abm.flow import FifoStock, FlowMeter
 from abm.formulas import six_tenths_capital, unit_labour
 from abm.households import NOBODY
 from abm.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
 from abm.ledger import OUTSIDE, Households
-from abm.production import BatchOutcome, Process, make_units, normal_cost_price
+from abm.production import (
+    BatchOutcome,
+    Process,
+    capital_charge_per_day,
+    feedstock_unit_price,
+    injury_rate_per_hour,
+    make_units,
+    normal_cost_price,
+)
+from abm.workshops import NO_ARRIVAL, WORKSHOP, workshop_technology
 
-FACTORY, WORKSHOP = 0, 1
-
-# Pure formulas that firms ask every day with the same arguments: remember their answers.
-capital_charge_per_day = functools.cache(formulas.capital_charge_per_day)
-feedstock_unit_price = functools.cache(formulas.feedstock_unit_price)
-injury_rate_per_hour = functools.cache(formulas.injury_rate_per_hour)
+FACTORY = 0
 
 
 class Consumer(FixedAgent):
@@ -83,24 +85,19 @@ class FeedstockSupplier(Agent):
 
 
 class Firm(FixedAgent):
-    """What factories and workshops share: cash and books, feedstock, bankruptcy."""
+    """What factories and workshops share: feedstock, production books, exit.
+
+    A firm has `cash`, `feedstock_kg`, `feedstock_on_order`, `experience` (cumulative
+    output) and the public record behind its defect rate (`delivered_count`, `returns_count`):
+    plain attributes of a factory, a row of the model's `WorkshopArrays` for a workshop.
+    """
 
     mode = FACTORY
 
-    def __init__(self, model, cell, capital: float, cash: float, investor=OUTSIDE) -> None:
+    def __init__(self, model, cell, capital: float) -> None:
         super().__init__(model)
         self.cell = cell
         self.capital = capital
-        self.cash = 0.0
-        self.books: defaultdict[str, float] = defaultdict(float)
-        self.feedstock_kg = 0.0
-        self.feedstock_on_order = 0.0
-        self.days_negative = 0
-        self.price = 0.0
-        self.experience = 0.0
-        self.cash_flow = deque([0.0], maxlen=30)  # daily net cash flow, last 30 days
-        self._cash_at_day_start = cash
-        model.ledger.pay(investor, self, cash, "equity")
 
     def count(self, key: str, amount: float = 1.0) -> None:
         self.model.count(self.mode, key, amount)
@@ -135,24 +132,6 @@ class Firm(FixedAgent):
     def dispose(self, waste_kg: float) -> None:
         self.count("waste_kg", waste_kg)
         self.model.ledger.pay(self, OUTSIDE, waste_kg * self.model.p["disposal_fee"], "disposal")
-
-    def pay_fixed_costs(self, life_years: float, overhead: float) -> None:
-        p = self.model.p
-        charge = capital_charge_per_day(self.capital, life_years, p["interest_rate"])
-        self.model.ledger.pay(self, OUTSIDE, charge, "capital charge")
-        self.model.ledger.pay(self, OUTSIDE, overhead, "overhead")
-
-    def close_day(self) -> bool:
-        """Track cash flow and solvency; True if the firm has gone bankrupt."""
-        self.cash_flow.append(self.cash - self._cash_at_day_start)
-        self._cash_at_day_start = self.cash
-        self.days_negative = self.days_negative + 1 if self.cash < 0 else 0
-        return self.days_negative >= self.model.p["bankruptcy_days"]
-
-    def yearly_return(self) -> float:
-        """Recent net cash flow, annualized, over capital: what neighbours see."""
-        mean_flow = sum(self.cash_flow) / len(self.cash_flow)
-        return mean_flow * DAYS_PER_YEAR / max(self.capital, 1.0)
 
     def settle_and_leave(self, owner) -> None:
         """Exit: positive cash goes to the owner, a negative balance is written off outside."""
@@ -202,8 +181,15 @@ class CentralFactory(Firm):
             capacity,
             p["capital_scale_exponent"],
         )
+        super().__init__(model, cell, capital)
+        self.cash = 0.0
+        self.feedstock_kg = 0.0
+        self.feedstock_on_order = 0.0
+        self.delivered_count = 0.0
+        self.returns_count = 0.0
+        self.days_negative = 0
         cash = p["factory_initial_cash"] * capacity / p["factory_capacity"]
-        super().__init__(model, cell, capital, cash)
+        model.ledger.pay(OUTSIDE, self, cash, "equity")
         self.capacity = capacity
         self.experience = p["factory_initial_experience"]
         self.stores: list[RetailStore] = []
@@ -267,12 +253,14 @@ class CentralFactory(Firm):
 
     def set_price(self) -> None:
         p = self.model.p
-        self.price = normal_cost_price(
-            self.unit_cost(),
-            self.fixed_cost_per_day(),
-            self.capacity,
-            p["normal_utilization"],
-            p["price_markup"],
+        self.price = float(
+            normal_cost_price(
+                self.unit_cost(),
+                self.fixed_cost_per_day(),
+                self.capacity,
+                p["normal_utilization"],
+                p["price_markup"],
+            )
         )
 
     def shipping_days(self, store: RetailStore) -> int:
@@ -412,9 +400,18 @@ class CentralFactory(Firm):
     def pay_daily_costs(self) -> None:
         p = self.model.p
         self.pay_wages()
-        self.pay_fixed_costs(p["factory_capital_life_years"], p["factory_overhead_per_day"])
+        charge = capital_charge_per_day(
+            self.capital, p["factory_capital_life_years"], p["interest_rate"]
+        )
+        self.model.ledger.pay(self, OUTSIDE, charge, "capital charge")
+        self.model.ledger.pay(self, OUTSIDE, p["factory_overhead_per_day"], "overhead")
         for store in self.stores:
             store.carry_inventory()
+
+    def close_day(self) -> bool:
+        """Track solvency; True if the factory has gone bankrupt."""
+        self.days_negative = self.days_negative + 1 if self.cash < 0 else 0
+        return self.days_negative >= self.model.p["bankruptcy_days"]
 
     def go_bankrupt(self) -> None:
         """Close the stores, write off all stock, release the workers, leave."""
@@ -594,123 +591,114 @@ class Delivery:
     defective: bool
 
 
+class _Row:
+    """A workshop attribute kept in the workshop's row of the model's `WorkshopArrays`."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, workshop, owner=None):
+        if workshop is None:
+            return self
+        return getattr(workshop.model.workshop_arrays, self.name)[workshop.row].item()
+
+    def __set__(self, workshop, value) -> None:
+        getattr(workshop.model.workshop_arrays, self.name)[workshop.row] = value
+
+
 class HomeWorkshop(Firm):
-    """A household's workshop: small capital, local build-to-order, custom goods."""
+    """A household's workshop: small capital, local build-to-order, custom goods.
+
+    Its numbers live in row `row` of `model.workshop_arrays`, where the model prices, quotes,
+    charges and checks all workshops at once; the agent takes orders, works and delivers.
+    """
 
     mode = WORKSHOP
+    cash = _Row()
+    experience = _Row()
+    feedstock_kg = _Row()
+    feedstock_on_order = _Row()
+    price = _Row()
+    progress_hours = _Row()
+    delivered_count = _Row()
+    returns_count = _Row()
 
     def __init__(self, model, cell, owner: int, investor=OUTSIDE) -> None:
         p = model.p
-        super().__init__(model, cell, p["workshop_capital"], p["workshop_initial_cash"], investor)
+        super().__init__(model, cell, p["workshop_capital"])
         self.owner = owner
+        self.arrays = model.workshop_arrays
+        x, y = cell.coordinate
+        self.row = self.arrays.open(self, owner, x, y, p["workshop_initial_cash"])
         model.households.owns_workshop[owner] = True
         model.households.employer[owner] = NOBODY
-        self.experience = p["workshop_initial_experience"]
-        self.queue: deque[Order] = deque()
-        self.deliveries: list[Delivery] = []
-        self.progress_hours = 0.0
-        self.queue_meter = FlowMeter()
-        self._process: tuple[tuple[int, float], Process, float] | None = None
+        model.ledger.pay(investor, self, p["workshop_initial_cash"], "equity")
         self.buy_opening_feedstock(p["workshop_feedstock_lot"])
         self.set_price()
 
     # --- technology and cost ---
-    def technology_factor(self) -> float:
-        """3D-printing progress: labour, waste and errors fall by a share each year."""
-        return (1.0 - self.model.p["printing_progress"]) ** (self.model.steps / DAYS_PER_YEAR)
-
-    def experience_factor(self) -> float:
-        """Own learning: Wright's law on this workshop's cumulative output."""
-        p = self.model.p
-        relative = self.experience / p["workshop_initial_experience"]
-        return unit_labour(1.0, relative, p["workshop_progress_ratio"])
-
     def process(self) -> Process:
-        """Today's process at today's experience (cached: prices, quotes and work all ask)."""
-        return self._todays_process()[1]
+        """Today's process at today's experience."""
+        tech = workshop_technology(np.array([self.experience]), self.model.steps, self.model.p)
+        p = self.model.p
+        return Process(
+            labour_hours=float(tech.labour_hours[0]),
+            feedstock_per_unit=p["feedstock_per_unit"],
+            waste_share=tech.waste_share,
+            error_probability=float(tech.error_probability[0]),
+            poka_yoke=p["workshop_poka_yoke"],
+            inspection=p["workshop_inspection"],
+            injury_rate_per_hour=float(tech.injury_rate_per_hour[0]),
+        )
 
     def capacity(self) -> float:
         """Units a day the owner's hours allow with today's process."""
-        return self._todays_process()[2]
-
-    def _todays_process(self) -> tuple[tuple[int, float], Process, float]:
-        key = (self.model.steps, self.experience)
-        if self._process is None or self._process[0] != key:
-            process = self._make_process()
-            capacity = self.model.p["workshop_hours_per_day"] / process.labour_hours
-            self._process = (key, process, capacity)
-        return self._process
-
-    def _make_process(self) -> Process:
-        """The factory's rates times workshop multipliers whose excess shrinks with learning."""
-        p = self.model.p
-        improve = self.technology_factor() * self.experience_factor()
-
-        def excess(multiplier: float) -> float:
-            return 1.0 + (multiplier - 1.0) * improve if multiplier > 1.0 else multiplier
-
-        error = min(1.0, p["error_probability"] * excess(p["workshop_defect_multiplier"]))
-        injury = injury_rate_per_hour(p["injury_rate"]) * excess(p["workshop_injury_multiplier"])
-        return Process(
-            labour_hours=p["workshop_labour_hours"] * improve,
-            feedstock_per_unit=p["feedstock_per_unit"],
-            waste_share=p["workshop_waste_share"] * self.technology_factor(),
-            error_probability=error,
-            poka_yoke=p["workshop_poka_yoke"],
-            inspection=p["workshop_inspection"],
-            injury_rate_per_hour=injury,
-        )
-
-    def subsidy(self) -> float:
-        p = self.model.p
-        return p["workshop_subsidy_per_unit"] if self.model.steps < p["subsidy_sunset_day"] else 0.0
+        return self.model.p["workshop_hours_per_day"] / self.process().labour_hours
 
     def set_price(self) -> None:
-        p = self.model.p
-        process = self.process()
-        feed = process.feedstock_drawn * self.model.feedstock.quote(p["workshop_feedstock_lot"])
-        charge = capital_charge_per_day(
-            self.capital, p["workshop_capital_life_years"], p["interest_rate"]
-        )
-        full = normal_cost_price(
-            process.labour_hours * p["workshop_wage_per_hour"] + feed,
-            charge + p["workshop_overhead_per_day"],
-            self.capacity(),
-            p["normal_utilization"],
-            p["price_markup"],
-        )
-        self.price = max(full - self.subsidy(), 0.01)
+        self.arrays.set_prices(np.array([self.row]), self.model.steps)
 
     def lead_time(self) -> float:
         """Quoted days to delivery: the queue ahead, the build, local delivery."""
-        return (len(self.queue) + 1) / self.capacity() + self.model.p[
-            "workshop_local_delivery_days"
-        ]
+        rows = np.array([self.row])
+        tech = self.arrays.technology(rows, self.model.steps)
+        return float(self.arrays.lead_times(rows, tech)[0])
+
+    @property
+    def queue(self) -> deque[Order]:
+        return self.arrays.queues[self.row]
+
+    @property
+    def queue_meter(self) -> FlowMeter:
+        return self.arrays.meter(self.row)
+
+    def restart_queue_meter(self) -> None:
+        self.arrays.restart_meter(self.row, self.model.steps)
 
     # --- orders, work and delivery ---
     def take_orders(self, buyers: np.ndarray) -> None:
         self.count("demand", len(buyers))
         waited = self.model.households.waiting_days[buyers]
-        for b, w in zip(buyers, waited, strict=True):
-            self.queue.append(Order(int(b), self.model.steps, self.price, int(w)))
+        day, price = self.model.steps, self.price
+        self.queue.extend(
+            Order(int(b), day, price, int(w)) for b, w in zip(buyers, waited, strict=True)
+        )
+        self.arrays.queue_length[self.row] += len(buyers)
 
-    def work(self) -> None:
-        """Build queued orders with the owner's hours; feedstock limits output."""
+    def work(self, process: Process) -> None:
+        """Build queued orders with the owner's hours at today's `process`; feedstock limits
+        output. (The model calls this only for workshops with orders and a healthy owner.)"""
         p = self.model.p
         hh = self.model.households
-        self.count("capacity", self.capacity())
-        if hh.injured_days[self.owner] > 0 or not self.queue:
-            return
-        process = self.process()
         hours = p["workshop_hours_per_day"]
         lpu = process.labour_hours
         by_feedstock = process.units_from(self.feedstock_kg)
-        n = int(min((self.progress_hours + hours) // lpu, by_feedstock, len(self.queue)))
-        if n < len(self.queue) and n < by_feedstock:
-            used = hours  # the day ends part-way through the next unit
-        else:
-            used = max(0.0, n * lpu - self.progress_hours)  # out of orders or feedstock
-        self.progress_hours = max(0.0, self.progress_hours + used - n * lpu)
+        queued = len(self.queue)
+        progress = self.progress_hours
+        n = int(min((progress + hours) // lpu, by_feedstock, queued))
+        mid_unit = n < queued and n < by_feedstock  # else out of orders or of feedstock
+        used = hours if mid_unit else max(0.0, n * lpu - progress)
+        self.progress_hours = max(0.0, progress + used - n * lpu)
         out = make_units(n, process, self.model.rng, hours=used)
         self.record_batch(out)
         self.model.ledger.pay(
@@ -733,38 +721,33 @@ class HomeWorkshop(Firm):
             return
         bad = np.zeros(passed, dtype=bool)
         bad[self.model.rng.permutation(passed)[:escaped]] = True
-        arrival = self.model.steps + self.model.p["workshop_local_delivery_days"]
-        for flag in bad:
-            order = self.queue.popleft()
-            self.queue_meter.depart(1, order.day, self.model.steps)
-            self.deliveries.append(Delivery(arrival, order, bool(flag)))
-        subsidy = self.subsidy() * passed
+        today = self.model.steps
+        arrival = today + self.model.p["workshop_local_delivery_days"]
+        queue, deliveries, row = self.queue, self.arrays.deliveries[self.row], self.row
+        for flag in bad.tolist():
+            order = queue.popleft()
+            self.arrays.depart(row, order.day, today)
+            deliveries.append(Delivery(arrival, order, flag))
+        self.arrays.queue_length[row] -= passed
+        self.arrays.in_transit[row] += passed
+        self.arrays.next_arrival[row] = deliveries[0].arrival
+        subsidy = self.arrays.subsidy(today) * passed
         self.model.ledger.pay(OUTSIDE, self, subsidy, "subsidy")
         self.count("subsidies", subsidy)
 
     def due_deliveries(self, everything: bool = False) -> list[Delivery]:
+        """Units that reach their households today (or all on their way, on exit)."""
         today = self.model.steps
-        due = [d for d in self.deliveries if everything or d.arrival <= today]
-        self.deliveries = [d for d in self.deliveries if not (everything or d.arrival <= today)]
+        deliveries = self.arrays.deliveries[self.row]
+        due = []
+        while deliveries and (everything or deliveries[0].arrival <= today):
+            due.append(deliveries.popleft())
+        self.arrays.in_transit[self.row] = len(deliveries)
+        self.arrays.next_arrival[self.row] = deliveries[0].arrival if deliveries else NO_ARRIVAL
         return due
 
     def in_transit(self) -> int:
-        return len(self.deliveries)
-
-    def pay_daily_costs(self) -> None:
-        p = self.model.p
-        self.pay_fixed_costs(p["workshop_capital_life_years"], p["workshop_overhead_per_day"])
-
-    def restart_queue_meter(self) -> None:
-        self.queue_meter.restart(self.model.steps)
-
-    def pay_out_profit(self) -> None:
-        """Cash beyond the starting working capital goes home: workshop profit is income."""
-        surplus = self.cash - self.model.p["workshop_initial_cash"]
-        if surplus > 0:
-            self.model.ledger.pay(self, Households(self.owner), surplus, "owner dividend")
-            self.model.households.income_today[self.owner] += surplus
-            self._cash_at_day_start -= surplus  # a payout, not a loss, in tomorrow's cash flow
+        return int(self.arrays.in_transit[self.row])
 
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
@@ -779,5 +762,7 @@ class HomeWorkshop(Firm):
             hh.pending[order.household] = True
             hh.waiting_days[order.household] = 0
         self.queue.clear()
+        self.arrays.queue_length[self.row] = 0
         hh.owns_workshop[self.owner] = False
         self.settle_and_leave(Households(self.owner))
+        self.arrays.close(self.row)

@@ -1,7 +1,8 @@
 """Accounting: where every dollar and every unit is, and the identities that prove it.
 
-Money moves only through `Ledger.pay`, between firms (objects with `cash` and `books`), households
-(indices into the households' cash array) and OUTSIDE (everything beyond the model's boundary:
+Money moves only through `Ledger.pay`, between firms (objects with `cash` and `mode`), groups of
+firms whose cash is held in one array (`FirmRows`: the workshops), households (indices into the
+households' cash array) and OUTSIDE (everything beyond the model's boundary:
 base income, subsidies, feedstock and capital suppliers, lenders, disposal). Goods are counted by
 production mode in a `GoodsAccount`. `check_identities` raises `IdentityViolation` the moment a
 step loses or creates a dollar or a unit.
@@ -30,6 +31,16 @@ class Households:
     """A group of households as a payer or payee: their indices into the cash array."""
 
     index: np.ndarray | int
+
+
+@dataclass(frozen=True)
+class FirmRows:
+    """Firms of one mode whose cash lives in one array, as a payer or payee: rows of `cash`
+    (distinct), so one payment moves the money of thousands of workshops at once."""
+
+    cash: np.ndarray
+    index: np.ndarray
+    mode: int
 
 
 class Ledger:
@@ -62,27 +73,30 @@ class Ledger:
                 self.household_cash[who.index] += np.sum(signed)
             else:
                 np.add.at(self.household_cash, who.index, signed)
+        elif isinstance(who, FirmRows):
+            who.cash[who.index] += signed
+            self.mode_books[who.mode][category] += total if incoming else -total
         else:
             change = signed if isinstance(signed, float) else float(np.sum(signed))
             who.cash += change
-            who.books[category] += change
             self.mode_books[who.mode][category] += change
 
     def net_boundary_inflow(self) -> float:
         return sum(self.inflows.values()) - sum(self.outflows.values())
 
-    def money_inside(self, firms) -> float:
-        return float(self.household_cash.sum()) + sum(f.cash for f in firms)
+    def money_inside(self, firm_cash: float) -> float:
+        """Households' cash plus `firm_cash`, the cash of every firm in business."""
+        return float(self.household_cash.sum()) + firm_cash
 
-    def open_books(self, firms) -> None:
+    def open_books(self, firm_cash: float) -> None:
         """Take the money in the model now as the base of the money identity."""
-        self.initial_money = self.money_inside(firms)
+        self.initial_money = self.money_inside(firm_cash)
         self.inflows.clear()
         self.outflows.clear()
 
-    def check_money(self, firms, step: int) -> None:
+    def check_money(self, firm_cash: float, step: int) -> None:
         """Sum of cash changes equals the net flow across the boundary."""
-        inside = self.money_inside(firms) - self.initial_money
+        inside = self.money_inside(firm_cash) - self.initial_money
         across = self.net_boundary_inflow()
         scale = max(1.0, abs(self.initial_money), sum(self.inflows.values()))
         if abs(inside - across) > MONEY_TOLERANCE * scale:

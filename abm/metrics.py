@@ -98,22 +98,29 @@ def measure(model) -> dict[str, float]:
     """One row of the per-step table."""
     history: History = model.history
     row: dict[str, float] = {}
-    firms_by_mode = (model.factories(), model.workshops())
+    factories = model.factories()
+    arrays = model.workshop_arrays
+    rows = arrays.live()  # the workshops in business
+    firms_by_mode = (  # (firms in business, their prices, their capital)
+        (len(factories), [f.price for f in factories], float(sum(f.capital for f in factories))),
+        (len(rows), arrays.price[rows], model.p["workshop_capital"] * len(rows)),
+    )
     units = [model.today[m]["units_sold"] for m in range(len(MODES))]
     values = [model.today[m]["sales_value"] for m in range(len(MODES))]
     trailing_units = [history.add(f"u{m}", units[m], SHARE_WINDOW).sum() for m in range(2)]
     trailing_values = [history.add(f"v{m}", values[m], SHARE_WINDOW).sum() for m in range(2)]
     for m, mode in enumerate(MODES):
-        today, total, firms = model.today[m], model.total[m], firms_by_mode[m]
+        today, total = model.today[m], model.total[m]
+        active, prices, capital = firms_by_mode[m]
         made = total["made"]
         row[f"units_sold_{mode}"] = units[m]
         row[f"sales_value_{mode}"] = values[m]
         row[f"share_units_{mode}"] = _share(trailing_units, m)
         row[f"share_value_{mode}"] = _share(trailing_values, m)
-        row[f"active_firms_{mode}"] = len(firms)
+        row[f"active_firms_{mode}"] = active
         row[f"entries_{mode}"] = today["entries"]
         row[f"bankruptcies_{mode}"] = today["bankruptcies"]
-        row[f"price_{mode}"] = float(np.mean([f.price for f in firms])) if firms else np.nan
+        row[f"price_{mode}"] = float(np.mean(prices)) if active else np.nan
         costs = -sum(model.ledger.mode_books[m][c] for c in COST_CATEGORIES)
         row[f"unit_cost_{mode}"] = costs / made if made else np.nan
         row[f"defects_made_ppm_{mode}"] = per_million(total["defects_made"], made)
@@ -126,7 +133,6 @@ def measure(model) -> dict[str, float]:
         )
         row[f"waste_per_unit_{mode}"] = total["waste_kg"] / made if made else 0.0
         row[f"waste_kg_{mode}"] = total["waste_kg"]
-        capital = float(sum(f.capital for f in firms))
         recent_made = history.add(f"made{m}", today["made"], 30).mean()
         row[f"capital_{mode}"] = capital
         row[f"capital_per_unit_{mode}"] = capital / (recent_made * 365) if recent_made else np.nan
@@ -146,20 +152,19 @@ def measure(model) -> dict[str, float]:
         row[f"consumer_surplus_{mode}"] = float(model.households.surplus_today[m])
         row[f"subsidies_{mode}"] = today["subsidies"]
     stores = model.stores()
-    factories, workshops = firms_by_mode
     row["inventory_factory"] = sum(s.on_hand for s in stores)
     row["inventory_workshop"] = 0
     row["in_transit_factory"] = sum(f.in_transit() for f in factories)
-    row["in_transit_workshop"] = sum(w.in_transit() for w in workshops)
+    row["in_transit_workshop"] = int(arrays.in_transit[rows].sum())
     row["wip_factory"] = sum(f.in_process() for f in factories)
-    row["wip_workshop"] = sum(len(w.queue) for w in workshops)
+    row["wip_workshop"] = int(arrays.queue_length[rows].sum())
     row["employment_factory"] = sum(len(f.workers) for f in factories)
-    row["employment_workshop"] = len(workshops)
+    row["employment_workshop"] = len(rows)
     hh = model.households
     row["needs"] = model.today[0]["needs"]
     row["unmet_needs"] = hh.unmet_today
     row["household_income"] = float(hh.income_today.mean())
-    row["money_inside"] = model.ledger.money_inside(model.firms())
+    row["money_inside"] = model.ledger.money_inside(model.firm_cash())
     return row
 
 

@@ -24,6 +24,8 @@ from abm.ledger import Households as HouseholdAccount
 from abm.market import NO_CHOICE, Offers, choose
 from abm.metrics import METRICS, History, measure, verdict
 from abm.parameters import validate
+from abm.production import Process
+from abm.workshops import WorkshopArrays
 
 
 class ProductionEconomy(mesa.Model):
@@ -46,6 +48,7 @@ class ProductionEconomy(mesa.Model):
         self.unmet_total = 0  # needs given up, cumulative
         self._unmet_at_review = 0.0
         self.feedstock = FeedstockSupplier(self)
+        self.workshop_arrays = WorkshopArrays(p)
         hh = self.households
         Consumer.create_agents(
             self,
@@ -57,7 +60,7 @@ class ProductionEconomy(mesa.Model):
         for owner in owners:
             HomeWorkshop(self, self._cell_of(owner), int(owner))
         self._place_factories(p["n_factories"])  # they hire among households without a workshop
-        self.ledger.open_books(self.firms())
+        self.ledger.open_books(self.firm_cash())
         self.history = History()  # trailing windows behind shares, lead times and bullwhip
         self._last = measure(self)
         self.datacollector = mesa.DataCollector(
@@ -102,6 +105,11 @@ class ProductionEconomy(mesa.Model):
     def firms(self) -> list:
         return self.factories() + self.workshops()
 
+    def firm_cash(self) -> float:
+        """Cash of every firm in business."""
+        arrays = self.workshop_arrays
+        return sum(f.cash for f in self.factories()) + float(arrays.cash[arrays.live()].sum())
+
     def count(self, mode: int, key: str, amount: float = 1.0) -> None:
         self.today[mode][key] += amount
         self.total[mode][key] += amount
@@ -120,18 +128,20 @@ class ProductionEconomy(mesa.Model):
         hh.unmet_today = hh.expire_needs()
         self.unmet_total += hh.unmet_today
         self.feedstock.deliver()
-        for workshop in self.workshops():
+        arrays = self.workshop_arrays
+        for row in arrays.due(self.steps):
+            workshop = arrays.agents[row]
             self.deliver_workshop_units(workshop, workshop.due_deliveries())
         self.trade()
         self.replenish()
         for factory in self.factories():
             factory.produce()
-        for workshop in self.workshops():
-            workshop.work()
+        self.work_in_workshops()
         for factory in self.factories():
             factory.receive_shipments()  # after hours: an L-day shipment covers L days of sales
-        for firm in self.firms():
-            firm.pay_daily_costs()
+        for factory in self.factories():
+            factory.pay_daily_costs()
+        arrays.pay_fixed_costs(arrays.live(), self.ledger)
         hh.injured_days[hh.injured_days > 0] -= 1
         self.exit_bankrupt_firms()
         self.enter_workshops()
@@ -157,34 +167,38 @@ class ProductionEconomy(mesa.Model):
     def offers(self) -> tuple[Offers, list]:
         """Today's offers of every store and workshop, as arrays for the choice."""
         p = self.p
-        sellers = self.stores() + self.workshops()
-        n_stores = len(self.stores())
-        coords = np.array([s.cell.coordinate for s in sellers], dtype=float).reshape(-1, 2)
-        mode = np.array([FACTORY] * n_stores + [WORKSHOP] * (len(sellers) - n_stores))
-        record = np.array([self.defect_record(s) for s in sellers])
+        stores = self.stores()
+        arrays = self.workshop_arrays
+        rows = arrays.live()
+        sellers = stores + [arrays.agents[row] for row in rows]
+        store_xy = np.array([s.cell.coordinate for s in stores], dtype=float).reshape(-1, 2)
+        mode = np.array([FACTORY] * len(stores) + [WORKSHOP] * len(rows))
         offers = Offers(
-            x=coords[:, 0],
-            y=coords[:, 1],
+            x=np.concatenate([store_xy[:, 0], arrays.x[rows]]),
+            y=np.concatenate([store_xy[:, 1], arrays.y[rows]]),
             reach=np.where(mode == FACTORY, p["store_reach"], p["workshop_reach"]),
-            price=np.array([s.price for s in sellers], dtype=float),
-            lead_time=np.array(
-                [s.expected_wait() for s in self.stores()]
-                + [w.lead_time() for w in self.workshops()]
+            price=np.concatenate([[s.price for s in stores], arrays.price[rows]]),
+            lead_time=np.concatenate(
+                [
+                    [s.expected_wait() for s in stores],
+                    arrays.lead_times(rows, arrays.technology(rows, self.steps)),
+                ]
             ),
             mode=mode,
             makes_custom=mode == WORKSHOP,
-            defect_record=record,
+            defect_record=np.concatenate(
+                [[self.defect_record(s.factory) for s in stores], arrays.defect_records(rows)]
+            ),
         )
         return offers, sellers
 
-    def defect_record(self, seller) -> float:
-        """Public record of returned defects per unit delivered, with a prior."""
+    def defect_record(self, factory: CentralFactory) -> float:
+        """Public record of returned defects per unit delivered, with a prior (as
+        `WorkshopArrays.defect_records` for workshops)."""
         p = self.p
-        firm = seller.factory if isinstance(seller, RetailStore) else seller
-        returns = firm.books.get("returns_count", 0.0)
-        delivered = firm.books.get("delivered_count", 0.0)
         prior_units = p["prior_weight_units"]
-        return (returns + p["prior_defect_belief"] * prior_units) / max(delivered + prior_units, 1)
+        returns = factory.returns_count + p["prior_defect_belief"] * prior_units
+        return returns / max(factory.delivered_count + prior_units, 1)
 
     def trade(self) -> None:
         """Households with open needs choose; stores sell from stock, workshops queue orders."""
@@ -234,8 +248,8 @@ class ProductionEconomy(mesa.Model):
         returned = buyers[defective]
         goods.sold += len(buyers) - len(returned)
         goods.scrapped += len(returned)
-        firm.books["delivered_count"] += len(buyers)
-        firm.books["returns_count"] += len(returned)
+        firm.delivered_count += len(buyers)
+        firm.returns_count += len(returned)
         firm.count("units_sold", len(buyers) - len(returned))
         firm.count("returns", len(returned))
         firm.count("lead_time_days", float(np.sum(lead_times)))
@@ -260,6 +274,28 @@ class ProductionEconomy(mesa.Model):
         self.households.awaiting[buyers] = False
         self.deliver(workshop, buyers, defective, paid, waited)
 
+    def work_in_workshops(self) -> None:
+        """Every workshop's capacity counts; those with orders and a healthy owner build."""
+        arrays = self.workshop_arrays
+        rows = arrays.live()
+        if len(rows) == 0:
+            return
+        tech = arrays.technology(rows, self.steps)
+        self.count(WORKSHOP, "capacity", float(tech.capacity.sum()))
+        healthy = self.households.injured_days[arrays.owner[rows]] == 0
+        p = self.p
+        for k in np.flatnonzero((arrays.queue_length[rows] > 0) & healthy).tolist():
+            process = Process(
+                labour_hours=float(tech.labour_hours[k]),
+                feedstock_per_unit=p["feedstock_per_unit"],
+                waste_share=tech.waste_share,
+                error_probability=float(tech.error_probability[k]),
+                poka_yoke=p["workshop_poka_yoke"],
+                inspection=p["workshop_inspection"],
+                injury_rate_per_hour=float(tech.injury_rate_per_hour[k]),
+            )
+            arrays.agents[rows[k]].work(process)
+
     def replenish(self) -> None:
         """Stores order by their pull policy; under push, factories release their plan."""
         push = self.p["replenishment_policy"] == "push"
@@ -280,23 +316,28 @@ class ProductionEconomy(mesa.Model):
                 for store in factory.stores:
                     store.resize_policy()
                 factory.staff()
-        for workshop in self.workshops():
-            workshop.set_price()
-            if review:
-                workshop.pay_out_profit()
+        arrays = self.workshop_arrays
+        rows = arrays.live()
+        arrays.set_prices(rows, self.steps)
+        if review:
+            arrays.pay_out_profit(rows, self.ledger, self.households.income_today)
 
     # --- exit and entry ---
     def exit_bankrupt_firms(self) -> None:
-        for firm in self.firms():
-            if firm.close_day():
-                firm.go_bankrupt()
+        for factory in self.factories():
+            if factory.close_day():
+                factory.go_bankrupt()
+        arrays = self.workshop_arrays
+        for row in arrays.close_day(arrays.live()).tolist():
+            arrays.agents[row].go_bankrupt()
 
     def enter_workshops(self) -> None:
         """Households with savings imitate profitable workshops within reach."""
         p = self.p
         hh = self.households
-        workshops = self.workshops()
-        if not workshops or p["workshop_entry_rate"] == 0:
+        arrays = self.workshop_arrays
+        rows = arrays.live()
+        if len(rows) == 0 or p["workshop_entry_rate"] == 0:
             return
         stake = p["workshop_initial_cash"]  # capital is financed by a daily charge
         considering = np.flatnonzero(
@@ -307,9 +348,8 @@ class ProductionEconomy(mesa.Model):
         )
         if len(considering) == 0:
             return
-        wx = np.array([w.cell.coordinate[0] for w in workshops], dtype=float)
-        wy = np.array([w.cell.coordinate[1] for w in workshops], dtype=float)
-        returns = np.array([w.yearly_return() for w in workshops])
+        wx, wy = arrays.x[rows], arrays.y[rows]
+        returns = arrays.yearly_returns(rows)
         for i in considering:
             near = (wx - hh.x[i]) ** 2 + (wy - hh.y[i]) ** 2 <= p["workshop_reach"] ** 2
             if near.any() and returns[near].mean() >= p["workshop_hurdle_return"]:
@@ -357,12 +397,12 @@ class ProductionEconomy(mesa.Model):
             store.close_day()
         for factory in self.factories():
             factory.wip_meter.observe(factory.in_process())
-        for workshop in self.workshops():
-            workshop.queue_meter.observe(len(workshop.queue))
+        self.workshop_arrays.observe_queues(self.workshop_arrays.live())
 
     def check_identities(self) -> None:
         """Goods by mode and money as a whole: raise at once if anything went astray."""
-        factories, stores, workshops = self.factories(), self.stores(), self.workshops()
+        factories, stores = self.factories(), self.stores()
+        arrays = self.workshop_arrays
         self.goods[FACTORY].check(
             in_stock=sum(s.on_hand for s in stores),
             in_transit=sum(f.in_transit() for f in factories),
@@ -371,11 +411,11 @@ class ProductionEconomy(mesa.Model):
         )
         self.goods[WORKSHOP].check(
             in_stock=0,
-            in_transit=sum(w.in_transit() for w in workshops),
+            in_transit=int(arrays.in_transit[arrays.live()].sum()),
             in_process=0,
             step=self.steps,
         )
-        self.ledger.check_money(self.firms(), self.steps)
+        self.ledger.check_money(self.firm_cash(), self.steps)
 
     def metric(self, name: str) -> float:
         return self._last.get(name, 0.0)

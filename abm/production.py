@@ -7,14 +7,21 @@ hour). `normal_cost_price` is the pricing rule every producer uses.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from abm import formulas
 from abm.formulas import defect_probability
 
 NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
+
+# Pure formulas that producers ask every day with the same arguments: remember their answers.
+capital_charge_per_day = functools.cache(formulas.capital_charge_per_day)
+feedstock_unit_price = functools.cache(formulas.feedstock_unit_price)
+injury_rate_per_hour = functools.cache(formulas.injury_rate_per_hour)
 
 
 @dataclass(frozen=True)
@@ -81,16 +88,17 @@ def make_units(
 
 
 def normal_cost_price(
-    variable_cost: float,
+    variable_cost: float | np.ndarray,
     fixed_cost_per_day: float,
-    capacity_per_day: float,
+    capacity_per_day: float | np.ndarray,
     normal_utilization: float,
     markup: float,
-) -> float:
+) -> float | np.ndarray:
     """Full-cost price: markup over variable cost plus fixed cost spread over normal output.
 
     Spreading fixed costs over output at normal utilization (not current sales) is the
     normal-cost pricing of industrial economics; it keeps prices from chasing a falling volume.
+    Takes one producer's figures or arrays of many producers'.
     """
-    normal_output = max(capacity_per_day * normal_utilization, 1e-9)
+    normal_output = np.maximum(capacity_per_day * normal_utilization, 1e-9)
     return (1.0 + markup) * (variable_cost + fixed_cost_per_day / normal_output)

@@ -1,0 +1,266 @@
+"""Home workshops' state, held as arrays so that a day of thousands of workshops is a few
+numpy operations: their technology, prices, quotes, fixed costs, solvency and queue meters.
+
+Every workshop is also a Mesa agent (`abm.agents.HomeWorkshop`), a view on one row of these
+arrays, as `Consumer` is on the households'. Rows are never moved or reused: a closed
+workshop's row stays, with `alive` False, so an agent's row is fixed for its life and row order
+is the order in which workshops opened. What only a working workshop does (build, dispatch,
+deliver) stays on the agent: on a given day few workshops have orders.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import NamedTuple
+
+import numpy as np
+
+from abm import formulas
+from abm.flow import FlowMeter
+from abm.inventory import DAYS_PER_YEAR
+from abm.ledger import OUTSIDE, FirmRows, Households, Ledger
+from abm.production import (
+    capital_charge_per_day,
+    feedstock_unit_price,
+    injury_rate_per_hour,
+    normal_cost_price,
+)
+
+WORKSHOP = 1  # the workshop mode's index in abm.ledger.MODES
+FLOW_DAYS = 30  # days of net cash flow behind a workshop's recent return (what imitators see)
+NO_ARRIVAL = np.iinfo(np.int64).max  # next_arrival of a workshop with nothing on its way
+FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
+
+# one entry per workshop row: dtype and the value of a row not yet opened
+COLUMNS: dict[str, tuple[type, float]] = {
+    "alive": (bool, False),
+    "owner": (np.int64, -1),
+    "x": (float, 0.0),
+    "y": (float, 0.0),
+    "cash": (float, 0.0),
+    "cash_at_day_start": (float, 0.0),
+    "days_negative": (np.int64, 0),
+    "experience": (float, 0.0),
+    "feedstock_kg": (float, 0.0),
+    "feedstock_on_order": (float, 0.0),
+    "price": (float, 0.0),
+    "progress_hours": (float, 0.0),  # hours already spent on the next unit
+    "delivered_count": (float, 0.0),  # units delivered, ever: the public defect record's base
+    "returns_count": (float, 0.0),  # escaped defects returned, ever
+    "queue_length": (np.int64, 0),
+    "in_transit": (np.int64, 0),
+    "next_arrival": (np.int64, NO_ARRIVAL),
+    "flow_days": (np.int64, 1),  # entries in the cash-flow window (it opens with one zero)
+    "flow_next": (np.int64, 1),  # the window's slot for tomorrow's entry
+    # the order queue's flow meter (abm.flow.FlowMeter, one per row)
+    "meter_since": (np.int64, 0),
+    "level_days": (float, 0.0),
+    "meter_days": (np.int64, 0),
+    "departures": (np.int64, 0),
+    "days_in_buffer": (float, 0.0),
+}
+
+
+class Technology(NamedTuple):
+    """Per-unit technology of a set of workshops today, one array entry per workshop."""
+
+    labour_hours: np.ndarray  # h per unit attempted
+    capacity: np.ndarray  # units a day the owner's hours allow
+    error_probability: np.ndarray
+    injury_rate_per_hour: np.ndarray
+    waste_share: float  # the same for every workshop: it moves with 3D-printing progress only
+
+
+def technology_factor(day: int, printing_progress: float) -> float:
+    """3D-printing progress: labour, waste and errors fall by a share each year."""
+    return (1.0 - printing_progress) ** (day / DAYS_PER_YEAR)
+
+
+def workshop_technology(experience: np.ndarray, day: int, p: dict) -> Technology:
+    """The factory's rates times workshop multipliers whose excess shrinks with learning.
+
+    Improvement is 3D-printing progress (`technology_factor`) times own learning (Wright's law
+    on the workshop's cumulative output, `formulas.unit_labour`).
+    """
+    progress = technology_factor(day, p["printing_progress"])
+    relative = np.maximum(1.0, experience / p["workshop_initial_experience"])
+    improve = progress * relative ** -formulas.learning_exponent(p["workshop_progress_ratio"])
+
+    def excess(multiplier: float) -> np.ndarray:
+        if multiplier > 1.0:
+            return 1.0 + (multiplier - 1.0) * improve
+        return np.full(improve.shape, multiplier)
+
+    labour_hours = p["workshop_labour_hours"] * improve
+    return Technology(
+        labour_hours=labour_hours,
+        capacity=p["workshop_hours_per_day"] / labour_hours,
+        error_probability=np.minimum(
+            1.0, p["error_probability"] * excess(p["workshop_defect_multiplier"])
+        ),
+        injury_rate_per_hour=injury_rate_per_hour(p["injury_rate"])
+        * excess(p["workshop_injury_multiplier"]),
+        waste_share=p["workshop_waste_share"] * progress,
+    )
+
+
+class WorkshopArrays:
+    """State and bulk behaviour of all workshops, one row each."""
+
+    def __init__(self, p: dict) -> None:
+        self.p = p
+        self.rows = 0  # rows opened so far
+        for name, (dtype, empty) in COLUMNS.items():
+            setattr(self, name, np.full(FIRST_ROWS, empty, dtype=dtype))
+        self.cash_flow = np.zeros((FIRST_ROWS, FLOW_DAYS))  # daily net cash flow, a ring
+        self.agents: list = []  # the HomeWorkshop of each row
+        self.queues: list[deque] = []  # each row's paid orders (abm.agents.Order), oldest first
+        self.deliveries: list[deque] = []  # each row's units on their way, in arrival order
+
+    def open(self, agent, owner: int, x: float, y: float, opening_cash: float) -> int:
+        """A new row for `agent`: returns its index."""
+        if self.rows == len(self.alive):
+            self._grow()
+        row = self.rows
+        self.rows += 1
+        self.alive[row] = True
+        self.owner[row] = owner
+        self.x[row], self.y[row] = x, y
+        self.experience[row] = self.p["workshop_initial_experience"]
+        self.cash_at_day_start[row] = opening_cash  # its first day's flow counts from the equity
+        self.agents.append(agent)
+        self.queues.append(deque())
+        self.deliveries.append(deque())
+        return row
+
+    def _grow(self) -> None:
+        size = 2 * len(self.alive)
+        for name, (dtype, empty) in COLUMNS.items():
+            grown = np.full(size, empty, dtype=dtype)
+            grown[: self.rows] = getattr(self, name)[: self.rows]
+            setattr(self, name, grown)
+        flows = np.zeros((size, FLOW_DAYS))
+        flows[: self.rows] = self.cash_flow[: self.rows]
+        self.cash_flow = flows
+
+    def close(self, row: int) -> None:
+        self.alive[row] = False
+        self.agents[row] = None
+
+    def live(self) -> np.ndarray:
+        """Rows of the workshops in business, in the order they opened."""
+        return np.flatnonzero(self.alive[: self.rows])
+
+    # --- what every workshop does each day ---
+    def technology(self, rows: np.ndarray, day: int) -> Technology:
+        return workshop_technology(self.experience[rows], day, self.p)
+
+    def lead_times(self, rows: np.ndarray, tech: Technology) -> np.ndarray:
+        """Quoted days to delivery: the queue ahead, the build, local delivery."""
+        build = (self.queue_length[rows] + 1) / tech.capacity
+        return build + self.p["workshop_local_delivery_days"]
+
+    def subsidy(self, day: int) -> float:
+        p = self.p
+        return p["workshop_subsidy_per_unit"] if day < p["subsidy_sunset_day"] else 0.0
+
+    def fixed_cost_per_day(self) -> float:
+        p = self.p
+        charge = capital_charge_per_day(
+            p["workshop_capital"], p["workshop_capital_life_years"], p["interest_rate"]
+        )
+        return charge + p["workshop_overhead_per_day"]
+
+    def set_prices(self, rows: np.ndarray, day: int) -> None:
+        """Normal-cost price at today's process, less the subsidy, never below a cent."""
+        p = self.p
+        tech = self.technology(rows, day)
+        drawn = p["feedstock_per_unit"] / (1.0 - tech.waste_share)
+        feed = drawn * feedstock_unit_price(
+            p["workshop_feedstock_lot"],
+            p["feedstock_bulk_price"],
+            p["feedstock_small_lot_premium"],
+            p["feedstock_half_discount_lot"],
+        )
+        full = normal_cost_price(
+            tech.labour_hours * p["workshop_wage_per_hour"] + feed,
+            self.fixed_cost_per_day(),
+            tech.capacity,
+            p["normal_utilization"],
+            p["price_markup"],
+        )
+        self.price[rows] = np.maximum(full - self.subsidy(day), 0.01)
+
+    def defect_records(self, rows: np.ndarray) -> np.ndarray:
+        """Public record of returned defects per unit delivered, with a prior."""
+        p = self.p
+        prior_units = p["prior_weight_units"]
+        returns = self.returns_count[rows] + p["prior_defect_belief"] * prior_units
+        return returns / np.maximum(self.delivered_count[rows] + prior_units, 1)
+
+    def pay_fixed_costs(self, rows: np.ndarray, ledger: Ledger) -> None:
+        p = self.p
+        charge = capital_charge_per_day(
+            p["workshop_capital"], p["workshop_capital_life_years"], p["interest_rate"]
+        )
+        payers = FirmRows(self.cash, rows, WORKSHOP)
+        ledger.pay(payers, OUTSIDE, np.full(len(rows), charge), "capital charge")
+        ledger.pay(payers, OUTSIDE, np.full(len(rows), p["workshop_overhead_per_day"]), "overhead")
+
+    def close_day(self, rows: np.ndarray) -> np.ndarray:
+        """Track cash flow and solvency; returns the rows that have gone bankrupt."""
+        cash = self.cash[rows]
+        self.cash_flow[rows, self.flow_next[rows]] = cash - self.cash_at_day_start[rows]
+        self.flow_next[rows] = (self.flow_next[rows] + 1) % FLOW_DAYS
+        self.flow_days[rows] = np.minimum(self.flow_days[rows] + 1, FLOW_DAYS)
+        self.cash_at_day_start[rows] = cash
+        self.days_negative[rows] = np.where(cash < 0, self.days_negative[rows] + 1, 0)
+        return rows[self.days_negative[rows] >= self.p["bankruptcy_days"]]
+
+    def yearly_returns(self, rows: np.ndarray) -> np.ndarray:
+        """Recent net cash flow, annualized, over capital: what neighbours see."""
+        mean_flow = self.cash_flow[rows].sum(axis=1) / self.flow_days[rows]
+        return mean_flow * DAYS_PER_YEAR / max(self.p["workshop_capital"], 1.0)
+
+    def pay_out_profit(self, rows: np.ndarray, ledger: Ledger, income: np.ndarray) -> None:
+        """Cash beyond the starting working capital goes home: workshop profit is income."""
+        surplus = self.cash[rows] - self.p["workshop_initial_cash"]
+        paying, surplus = rows[surplus > 0], surplus[surplus > 0]
+        if len(paying) == 0:
+            return
+        owners = self.owner[paying]
+        payers = FirmRows(self.cash, paying, WORKSHOP)
+        ledger.pay(payers, Households(owners), surplus, "owner dividend")
+        income[owners] += surplus
+        self.cash_at_day_start[paying] -= surplus  # a payout, not a loss, in tomorrow's cash flow
+
+    def observe_queues(self, rows: np.ndarray) -> None:
+        """End of day: each order queue's length for its flow meter (Little's law)."""
+        self.level_days[rows] += self.queue_length[rows]
+        self.meter_days[rows] += 1
+
+    def due(self, day: int) -> np.ndarray:
+        """Live rows with a unit arriving at its household today."""
+        rows = self.live()
+        return rows[self.next_arrival[rows] <= day]
+
+    # --- one row ---
+    def depart(self, row: int, arrived: int, today: int) -> None:
+        """One order leaves the queue: its days in the queue go to the meter."""
+        self.departures[row] += 1
+        self.days_in_buffer[row] += today - max(arrived, int(self.meter_since[row]))
+
+    def meter(self, row: int) -> FlowMeter:
+        """The row's queue meter as a `FlowMeter` (a copy: read it, do not feed it)."""
+        meter = FlowMeter(since=int(self.meter_since[row]))
+        meter.level_days = float(self.level_days[row])
+        meter.days = int(self.meter_days[row])
+        meter.departures = int(self.departures[row])
+        meter.days_in_buffer = float(self.days_in_buffer[row])
+        return meter
+
+    def restart_meter(self, row: int, today: int) -> None:
+        """Measure afresh from the end of today (after a warm-up)."""
+        self.meter_since[row] = today
+        self.level_days[row] = self.days_in_buffer[row] = 0.0
+        self.meter_days[row] = self.departures[row] = 0
