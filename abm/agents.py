@@ -192,6 +192,7 @@ class CentralFactory(Firm):
         model.ledger.pay(OUTSIDE, self, cash, "equity")
         self.capacity = capacity
         self.experience = p["factory_initial_experience"]
+        self._costs_at: tuple[float, tuple[float, float]] = (-1.0, (0.0, 0.0))
         self.stores: list[RetailStore] = []
         self.lots: deque[Lot] = deque()
         self.shipments: list[Shipment] = []
@@ -205,9 +206,20 @@ class CentralFactory(Firm):
 
     # --- technology and cost ---
     def labour_per_unit(self) -> float:
-        p = self.model.p
-        relative = self.experience / p["factory_initial_experience"]
-        return unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"])
+        return self._costs()[0]
+
+    def _costs(self) -> tuple[float, float]:
+        """(labour per unit, unit cost before carrying) at today's cumulative output:
+        worked out again only when output has grown, as prices, staffing and costs all ask."""
+        if self._costs_at[0] != self.experience:
+            p = self.model.p
+            relative = self.experience / p["factory_initial_experience"]
+            labour = unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"])
+            drawn = p["feedstock_per_unit"] / (1.0 - p["factory_scrap_share"])
+            feed = drawn * self.model.feedstock.quote(self.feedstock_lot)
+            wages = labour * p["wage_per_hour"] / p["normal_utilization"]
+            self._costs_at = (self.experience, (labour, wages + feed + p["shipping_cost_per_unit"]))
+        return self._costs_at[1]
 
     def process(self) -> Process:
         p = self.model.p
@@ -227,10 +239,8 @@ class CentralFactory(Firm):
         return self.unit_cost_ex_carrying() * (1.0 + self.carrying_share())
 
     def unit_cost_ex_carrying(self) -> float:
-        p = self.model.p
-        feed = self.process().feedstock_drawn * self.model.feedstock.quote(self.feedstock_lot)
-        labour = self.labour_per_unit() * p["wage_per_hour"] / p["normal_utilization"]
-        return labour + feed + p["shipping_cost_per_unit"]
+        """Labour (staffed for normal utilization), feedstock and shipping of one unit."""
+        return self._costs()[1]
 
     def carrying_share(self) -> float:
         """Carrying cost per unit as a share of its cost: the rate times the replenishment days.
@@ -391,9 +401,6 @@ class CentralFactory(Firm):
     def in_transit(self) -> int:
         return sum(s.lot.done for s in self.shipments)
 
-    def in_transit_to(self, store: RetailStore) -> int:
-        return sum(s.lot.done for s in self.shipments if s.lot.store is store)
-
     def in_process(self) -> int:
         return sum(lot.done for lot in self.lots)
 
@@ -405,8 +412,12 @@ class CentralFactory(Firm):
         )
         self.model.ledger.pay(self, OUTSIDE, charge, "capital charge")
         self.model.ledger.pay(self, OUTSIDE, p["factory_overhead_per_day"], "overhead")
+        value = self.unit_cost_ex_carrying()
+        in_transit = dict.fromkeys(self.stores, 0)
+        for shipment in self.shipments:
+            in_transit[shipment.lot.store] += shipment.lot.done
         for store in self.stores:
-            store.carry_inventory()
+            store.carry_inventory(value, in_transit[store])
 
     def close_day(self) -> bool:
         """Track solvency; True if the factory has gone bankrupt."""
@@ -558,12 +569,11 @@ class RetailStore(FixedAgent):
         self.served_today = 0
         self.ordered_today = 0
 
-    def carry_inventory(self) -> None:
-        """Pay the carrying cost of the units on hand and on their way to this store."""
-        p = self.model.p
-        value = self.factory.unit_cost_ex_carrying()
-        per_unit_day = p["holding_cost_rate"] * value / DAYS_PER_YEAR
-        units = self.on_hand + self.factory.in_transit_to(self)
+    def carry_inventory(self, value: float, in_transit: int) -> None:
+        """Pay the carrying cost of the units on hand and of `in_transit` units on their way
+        here, each worth `value` (its cost before carrying)."""
+        per_unit_day = self.model.p["holding_cost_rate"] * value / DAYS_PER_YEAR
+        units = self.on_hand + in_transit
         self.model.ledger.pay(self.factory, OUTSIDE, units * per_unit_day, "holding")
 
 
@@ -687,7 +697,8 @@ class HomeWorkshop(Firm):
 
     def work(self, process: Process) -> None:
         """Build queued orders with the owner's hours at today's `process`; feedstock limits
-        output. (The model calls this only for workshops with orders and a healthy owner.)"""
+        output. (The model calls this only for workshops with orders and a healthy owner, and
+        reorders their feedstock afterwards.)"""
         p = self.model.p
         hh = self.model.households
         hours = p["workshop_hours_per_day"]
@@ -711,9 +722,6 @@ class HomeWorkshop(Firm):
                 self, OUTSIDE, out.injuries * p["injury_medical_cost"], "injuries"
             )
         self._dispatch(out.passed, out.escaped)
-        self.reorder_feedstock(
-            self.capacity() * process.feedstock_drawn, p["workshop_feedstock_lot"]
-        )
 
     def _dispatch(self, passed: int, escaped: int) -> None:
         """Passed units leave for their buyers, first in first out; caught ones are remade."""

@@ -283,8 +283,9 @@ class ProductionEconomy(mesa.Model):
         tech = arrays.technology(rows, self.steps)
         self.count(WORKSHOP, "capacity", float(tech.capacity.sum()))
         healthy = self.households.injured_days[arrays.owner[rows]] == 0
+        working = np.flatnonzero((arrays.queue_length[rows] > 0) & healthy)
         p = self.p
-        for k in np.flatnonzero((arrays.queue_length[rows] > 0) & healthy).tolist():
+        for k in working.tolist():
             process = Process(
                 labour_hours=float(tech.labour_hours[k]),
                 feedstock_per_unit=p["feedstock_per_unit"],
@@ -295,6 +296,11 @@ class ProductionEconomy(mesa.Model):
                 injury_rate_per_hour=float(tech.injury_rate_per_hour[k]),
             )
             arrays.agents[rows[k]].work(process)
+        # feedstock for a few days at the capacity their output has taught them
+        drawn = p["feedstock_per_unit"] / (1.0 - tech.waste_share)
+        learned = arrays.technology(rows[working], self.steps).capacity
+        for row, capacity in zip(rows[working].tolist(), learned.tolist(), strict=True):
+            arrays.agents[row].reorder_feedstock(capacity * drawn, p["workshop_feedstock_lot"])
 
     def replenish(self) -> None:
         """Stores order by their pull policy; under push, factories release their plan."""
