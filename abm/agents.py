@@ -430,6 +430,7 @@ class CentralFactory(Firm):
         goods.liquidated += self.in_transit() + self.in_process()
         for store in self.stores:
             goods.liquidated += store.on_hand
+            self.model.reach.remove(store.offer_id)
             store.remove()
         self.model.households.employer[self.workers] = NOBODY
         self.workers = []
@@ -449,6 +450,7 @@ class RetailStore(FixedAgent):
         self.cell = cell
         self.factory = factory
         factory.stores.append(self)
+        self.offer_id = model.open_offer(self, p["store_reach"])
         self.demand_forecast = DemandForecast(
             p["forecast_window"], expected_demand, sd_window=p["policy_review_days"]
         )
@@ -640,6 +642,7 @@ class HomeWorkshop(Firm):
         self.arrays = model.workshop_arrays
         x, y = cell.coordinate
         self.row = self.arrays.open(self, owner, x, y, p["workshop_initial_cash"])
+        self.arrays.offer_id[self.row] = model.open_offer(self, p["workshop_reach"])
         model.households.owns_workshop[owner] = True
         model.households.employer[owner] = NOBODY
         model.ledger.pay(investor, self, p["workshop_initial_cash"], "equity")
@@ -773,4 +776,5 @@ class HomeWorkshop(Firm):
         self.arrays.queue_length[self.row] = 0
         hh.owns_workshop[self.owner] = False
         self.settle_and_leave(Households(self.owner))
+        self.model.reach.remove(int(self.arrays.offer_id[self.row]))
         self.arrays.close(self.row)

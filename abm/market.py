@@ -5,7 +5,8 @@ Perceived cost of supplier j to household i:
             + mismatch_i * [custom need and j makes only standard goods]
 Household i buys from j with logit probability against the outside option of not buying, whose
 value is the household's willingness to pay for one more unit. Done in bulk with numpy over the
-(household, supplier) pairs within reach, never a Python loop over pairs.
+(household, supplier) pairs within reach (found once per supplier, `ReachIndex`), never a
+Python loop over pairs.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ REACH_SLACK = 0.5  # cells added to the tree search radius before the exact dist
 
 @dataclass(frozen=True)
 class Offers:
-    """Everything households see of the suppliers today, one array entry per supplier."""
+    """Everything households see of the suppliers today, one array entry per offer id
+    (`ReachIndex`); entries of closed offers are never looked at."""
 
-    x: np.ndarray
-    y: np.ndarray
-    reach: np.ndarray  # cells
     price: np.ndarray  # $
     lead_time: np.ndarray  # days
     mode: np.ndarray  # 0 factory store, 1 workshop
@@ -55,30 +54,85 @@ class Shoppers:
         return len(self.x)
 
 
-def reachable_pairs(shoppers: Shoppers, offers: Offers) -> tuple[np.ndarray, np.ndarray]:
-    """(shopper, offer) index pairs with the shopper inside the offer's reach and budget.
+class ReachIndex:
+    """Which households each offer reaches, found once: households and sellers never move.
 
-    A k-d tree per reach class finds the pairs, so the work grows with the pairs that exist
-    (a few dozen per shopper), not with shoppers x offers. The order is the tree's: fixed for
-    given inputs, so draws made along the pairs are reproducible.
+    The (household, offer) pairs within reach are held by household (compressed rows), each
+    household's offers in the order the offers opened, so a day's pairs are gathered for the
+    shoppers alone, without a search, and come out in one canonical order however the index
+    grew. Offers get ids as they open (`add`); a closed offer's pairs are skipped
+    (`remove`) and dropped once they are half the index.
     """
-    shop_xy = np.column_stack([shoppers.x, shoppers.y])
-    shop_tree = cKDTree(shop_xy)
-    found_i, found_j = [], []
-    for reach in np.unique(offers.reach):
-        members = np.flatnonzero(offers.reach == reach)
-        offer_tree = cKDTree(np.column_stack([offers.x[members], offers.y[members]]))
-        near = shop_tree.sparse_distance_matrix(
-            offer_tree, reach + REACH_SLACK, output_type="ndarray"
-        )
-        i, j = near["i"].astype(np.int64), members[near["j"]]
-        dx, dy = shoppers.x[i] - offers.x[j], shoppers.y[i] - offers.y[j]
-        keep = dx * dx + dy * dy <= reach * reach  # exact test, as the tree's is in floats
-        found_i.append(i[keep])
-        found_j.append(j[keep])
-    i, j = np.concatenate(found_i), np.concatenate(found_j)
-    affordable = offers.price[j] <= shoppers.budget[i]
-    return i[affordable], j[affordable]
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self.tree = cKDTree(np.column_stack([self.x, self.y]))
+        self.indptr = np.zeros(len(self.x) + 1, dtype=np.int64)  # h: offer[indptr[h]:indptr[h + 1]]
+        self.offer = np.empty(0, dtype=np.int32)
+        self.alive = np.empty(0, dtype=bool)  # by offer id
+        self.pair_count = np.empty(0, dtype=np.int64)  # by offer id
+        self.dead_pairs = 0
+        self.waiting: list[tuple[int, float, float, float]] = []  # opened, not yet indexed
+
+    def __len__(self) -> int:
+        """Offer ids handed out so far."""
+        return len(self.alive)
+
+    def add(self, x: float, y: float, reach: float) -> int:
+        """Open an offer at (x, y) that reaches `reach` cells; returns its id. The index takes
+        it in with the next `pairs`, together with every other offer opened meanwhile."""
+        offer_id = len(self)
+        self.alive = np.append(self.alive, True)
+        self.pair_count = np.append(self.pair_count, 0)
+        self.waiting.append((offer_id, x, y, reach))
+        return offer_id
+
+    def _take_in_waiting(self) -> None:
+        waiting = np.array([w for w in self.waiting if self.alive[w[0]]], dtype=float)
+        self.waiting = []
+        if len(waiting) == 0:
+            return
+        ids = waiting[:, 0].astype(np.int64)
+        x, y, reach = waiting[:, 1], waiting[:, 2], waiting[:, 3]
+        found = self.tree.query_ball_point(np.column_stack([x, y]), reach + REACH_SLACK)
+        counts = np.array([len(f) for f in found], dtype=np.int64)
+        h = np.concatenate([np.asarray(f, dtype=np.int64) for f in found] + [np.empty(0, int)])
+        k = np.repeat(np.arange(len(x)), counts)
+        dx, dy = self.x[h] - x[k], self.y[h] - y[k]
+        keep = dx * dx + dy * dy <= reach[k] * reach[k]  # exact test, as the tree's is in floats
+        h, k = h[keep], k[keep]
+        order = np.lexsort((k, h))  # by household, then by offer id
+        h, k = h[order], k[order]
+        # new ids are the largest: appended at the end of each household's row, order kept
+        self.offer = np.insert(self.offer, self.indptr[h + 1], ids[k].astype(np.int32))
+        self.indptr[1:] += np.cumsum(np.bincount(h, minlength=len(self.x)))
+        self.pair_count[ids] = np.bincount(k, minlength=len(ids))
+
+    def remove(self, ids) -> None:
+        """Close offers: their pairs no longer count, and go when they are half the index."""
+        ids = np.atleast_1d(ids)
+        self.alive[ids] = False
+        self.dead_pairs += int(self.pair_count[ids].sum())
+        if 2 * self.dead_pairs > len(self.offer):
+            keep = self.alive[self.offer]
+            household = np.repeat(np.arange(len(self.x)), np.diff(self.indptr))
+            self.offer = self.offer[keep]
+            self.indptr[1:] = np.cumsum(np.bincount(household[keep], minlength=len(self.x)))
+            self.pair_count[~self.alive] = 0
+            self.dead_pairs = 0
+
+    def pairs(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(k, offer id) for each open offer reaching households[k], grouped by k in order."""
+        self._take_in_waiting()
+        starts = self.indptr[households]
+        counts = self.indptr[households + 1] - starts
+        ends = np.cumsum(counts)
+        total = int(ends[-1]) if len(ends) else 0
+        position = np.repeat(starts - (ends - counts), counts) + np.arange(total)
+        k = np.repeat(np.arange(len(households)), counts)
+        j = self.offer[position].astype(np.int64)
+        live = self.alive[j]
+        return k[live], j[live]
 
 
 def perceived_cost(
@@ -98,23 +152,33 @@ def perceived_cost(
 
 
 def choose(
-    shoppers: Shoppers, offers: Offers, own_weight: float, rng: np.random.Generator
+    shoppers: Shoppers,
+    offers: Offers,
+    own_weight: float,
+    rng: np.random.Generator,
+    pairs: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Index of the offer each shopper picks, or NO_CHOICE (buy nothing today).
 
-    Sampling uses the Gumbel-max trick: argmax of utility plus Gumbel noise is an exact draw
-    from the multinomial logit, with the outside option (utility 0) as one more alternative.
+    `pairs` are the (shopper, offer) pairs within reach (`ReachIndex.pairs`); an offer the
+    shopper cannot afford is left out. Sampling uses the Gumbel-max trick: argmax of utility
+    plus Gumbel noise is an exact draw from the multinomial logit, with the outside option
+    (utility 0) as one more alternative.
     """
     n = len(shoppers)
     chosen = np.full(n, NO_CHOICE, dtype=np.int64)
     if n == 0 or len(offers) == 0:
         return chosen
-    i, j = reachable_pairs(shoppers, offers)
+    i, j = pairs
+    affordable = offers.price[j] <= shoppers.budget[i]
+    i, j = i[affordable], j[affordable]
     surplus = shoppers.willingness_to_pay[i] - perceived_cost(shoppers, offers, own_weight, i, j)
     utility = surplus / shoppers.logit_scale[i] + rng.gumbel(size=len(i))
     outside = rng.gumbel(size=n)
     best = np.full(n, -np.inf)
-    np.maximum.at(best, i, utility)  # each shopper's best offer: ties have probability zero
+    if len(i):  # each shopper's best offer (pairs come grouped by shopper); ties: probability 0
+        first = np.flatnonzero(np.diff(i, prepend=-1))
+        best[i[first]] = np.maximum.reduceat(utility, first)
     top = utility == best[i]
     chosen[i[top]] = j[top]
     chosen[best <= outside] = NO_CHOICE

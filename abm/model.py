@@ -21,7 +21,7 @@ from abm.households import Households
 from abm.inventory import DAYS_PER_YEAR
 from abm.ledger import MODES, OUTSIDE, GoodsAccount, Ledger
 from abm.ledger import Households as HouseholdAccount
-from abm.market import NO_CHOICE, Offers, choose
+from abm.market import NO_CHOICE, Offers, ReachIndex, choose
 from abm.metrics import METRICS, History, measure, verdict
 from abm.parameters import validate
 from abm.production import Process
@@ -41,6 +41,8 @@ class ProductionEconomy(mesa.Model):
         p = self.p
         self.grid = OrthogonalMooreGrid((p["grid_width"], p["grid_height"]), random=self.random)
         self.households = Households(p, self.rng)
+        self.reach = ReachIndex(self.households.x, self.households.y)
+        self.sellers: list = []  # every store and workshop ever opened, by offer id
         self.ledger = Ledger(self.households.cash)
         self.goods = [GoodsAccount(mode) for mode in MODES]
         self.today = [defaultdict(float) for _ in MODES]
@@ -110,6 +112,12 @@ class ProductionEconomy(mesa.Model):
         arrays = self.workshop_arrays
         return sum(f.cash for f in self.factories()) + float(arrays.cash[arrays.live()].sum())
 
+    def open_offer(self, seller, reach: float) -> int:
+        """A store or workshop opens to households within `reach` cells; returns its offer id."""
+        x, y = seller.cell.coordinate
+        self.sellers.append(seller)
+        return self.reach.add(x, y, reach)
+
     def count(self, mode: int, key: str, amount: float = 1.0) -> None:
         self.today[mode][key] += amount
         self.total[mode][key] += amount
@@ -164,33 +172,30 @@ class ProductionEconomy(mesa.Model):
         spent = np.maximum(hh.cash, 0.0) * self.p["other_spending_rate"]
         self.ledger.pay(everyone, OUTSIDE, spent, "other household spending")
 
-    def offers(self) -> tuple[Offers, list]:
-        """Today's offers of every store and workshop, as arrays for the choice."""
-        p = self.p
+    def offers(self) -> Offers:
+        """Today's offers of every store and workshop, as arrays by offer id for the choice."""
         stores = self.stores()
         arrays = self.workshop_arrays
         rows = arrays.live()
-        sellers = stores + [arrays.agents[row] for row in rows]
-        store_xy = np.array([s.cell.coordinate for s in stores], dtype=float).reshape(-1, 2)
-        mode = np.array([FACTORY] * len(stores) + [WORKSHOP] * len(rows))
-        offers = Offers(
-            x=np.concatenate([store_xy[:, 0], arrays.x[rows]]),
-            y=np.concatenate([store_xy[:, 1], arrays.y[rows]]),
-            reach=np.where(mode == FACTORY, p["store_reach"], p["workshop_reach"]),
-            price=np.concatenate([[s.price for s in stores], arrays.price[rows]]),
-            lead_time=np.concatenate(
-                [
-                    [s.expected_wait() for s in stores],
-                    arrays.lead_times(rows, arrays.technology(rows, self.steps)),
-                ]
-            ),
+        n = len(self.reach)
+        price, lead_time, record = np.zeros(n), np.zeros(n), np.zeros(n)
+        mode = np.full(n, FACTORY)
+        ids = [s.offer_id for s in stores]
+        price[ids] = [s.price for s in stores]
+        lead_time[ids] = [s.expected_wait() for s in stores]
+        record[ids] = [self.defect_record(s.factory) for s in stores]
+        ids = arrays.offer_id[rows]
+        price[ids] = arrays.price[rows]
+        lead_time[ids] = arrays.lead_times(rows, arrays.technology(rows, self.steps))
+        record[ids] = arrays.defect_records(rows)
+        mode[ids] = WORKSHOP
+        return Offers(
+            price=price,
+            lead_time=lead_time,
             mode=mode,
             makes_custom=mode == WORKSHOP,
-            defect_record=np.concatenate(
-                [[self.defect_record(s.factory) for s in stores], arrays.defect_records(rows)]
-            ),
+            defect_record=record,
         )
-        return offers, sellers
 
     def defect_record(self, factory: CentralFactory) -> float:
         """Public record of returned defects per unit delivered, with a prior (as
@@ -207,8 +212,9 @@ class ProductionEconomy(mesa.Model):
         if len(shopping) == 0:
             return
         shopping = self.rng.permutation(shopping)
-        offers, sellers = self.offers()
-        chosen = choose(hh.shoppers(shopping), offers, self.p["own_experience_weight"], self.rng)
+        pairs = self.reach.pairs(shopping)
+        weight = self.p["own_experience_weight"]
+        chosen = choose(hh.shoppers(shopping), self.offers(), weight, self.rng, pairs)
         buying = chosen != NO_CHOICE
         if not buying.any():
             return
@@ -216,7 +222,7 @@ class ProductionEconomy(mesa.Model):
         picks, starts = np.unique(chosen[buying][order], return_index=True)
         store_sales = defaultdict(list)  # factory -> (served, defective) of each of its stores
         for j, buyers in zip(picks, np.split(shopping[buying][order], starts[1:]), strict=True):
-            seller = sellers[j]
+            seller = self.sellers[j]
             if isinstance(seller, RetailStore):
                 store_sales[seller.factory].append(seller.sell(buyers))
             else:

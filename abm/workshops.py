@@ -35,6 +35,7 @@ FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays do
 COLUMNS: dict[str, tuple[type, float]] = {
     "alive": (bool, False),
     "owner": (np.int64, -1),
+    "offer_id": (np.int64, -1),  # in the model's ReachIndex
     "x": (float, 0.0),
     "y": (float, 0.0),
     "cash": (float, 0.0),

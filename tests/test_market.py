@@ -1,0 +1,106 @@
+"""The choice: pairs within reach found by the index, and logit shares against the formula."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from abm.market import NO_CHOICE, Offers, ReachIndex, Shoppers, choose
+
+
+def brute_force_pairs(hx, hy, ox, oy, reach, alive, households):
+    """Every (k, offer) with households[k] within reach of a live offer, by k then offer."""
+    out = []
+    for k, h in enumerate(households):
+        for j in range(len(ox)):
+            if alive[j] and (hx[h] - ox[j]) ** 2 + (hy[h] - oy[j]) ** 2 <= reach[j] ** 2:
+                out.append((k, j))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_households=st.integers(1, 60),
+    n_offers=st.integers(1, 25),
+    batches=st.integers(1, 4),
+)
+def test_reach_index_finds_exactly_the_pairs_within_reach_in_one_order(
+    seed, n_households, n_offers, batches
+):
+    rng = np.random.default_rng(seed)
+    hx, hy = rng.integers(0, 20, n_households), rng.integers(0, 20, n_households)
+    ox, oy = rng.integers(0, 20, n_offers), rng.integers(0, 20, n_offers)
+    reach = rng.choice([0.0, 1.0, 3.0, 7.5], n_offers)
+    closed = rng.random(n_offers) < 0.3
+    shoppers = rng.permutation(n_households)[: rng.integers(0, n_households + 1)]
+
+    at_once = ReachIndex(hx, hy)  # every offer opened before the first query
+    in_batches = ReachIndex(hx, hy)  # offers opened between queries, closed along the way
+    for j in range(n_offers):
+        assert at_once.add(ox[j], oy[j], reach[j]) == j
+    cuts = np.array_split(np.arange(n_offers), batches)
+    for cut in cuts:
+        for j in cut:
+            in_batches.add(ox[j], oy[j], reach[j])
+        in_batches.pairs(shoppers)
+        for j in cut[closed[cut]]:
+            in_batches.remove(j)
+    at_once.remove(np.flatnonzero(closed))
+
+    expected = brute_force_pairs(hx, hy, ox, oy, reach, ~closed, shoppers)
+    for index in (at_once, in_batches):
+        k, j = index.pairs(shoppers)
+        assert list(zip(k.tolist(), j.tolist(), strict=True)) == expected
+
+
+def offers(price, lead_time=None, custom=None, record=None) -> Offers:
+    n = len(price)
+    custom = np.zeros(n, dtype=bool) if custom is None else np.asarray(custom)
+    return Offers(
+        price=np.asarray(price, dtype=float),
+        lead_time=np.zeros(n) if lead_time is None else np.asarray(lead_time, dtype=float),
+        mode=custom.astype(int),
+        makes_custom=custom,
+        defect_record=np.zeros(n) if record is None else np.asarray(record, dtype=float),
+    )
+
+
+def shoppers(n, wtp=100.0, budget=1e9, scale=10.0) -> Shoppers:
+    return Shoppers(
+        x=np.zeros(n),
+        y=np.zeros(n),
+        budget=np.full(n, budget),
+        willingness_to_pay=np.full(n, wtp),
+        logit_scale=np.full(n, scale),
+        defect_hassle=np.zeros(n),
+        impatience=np.zeros(n),
+        mismatch_cost=np.zeros(n),
+        custom=np.zeros(n, dtype=bool),
+        defect_belief=np.zeros((n, 2)),
+    )
+
+
+def all_pairs(n_shoppers, n_offers):
+    k = np.repeat(np.arange(n_shoppers), n_offers)
+    return k, np.tile(np.arange(n_offers), n_shoppers)
+
+
+def test_choice_shares_are_the_multinomial_logit_with_an_outside_option():
+    """P(j) = exp(v_j) / (1 + sum exp(v)), v = (wtp - price) / scale: the textbook logit."""
+    n, prices, scale = 200_000, np.array([80.0, 90.0]), 10.0
+    chosen = choose(
+        shoppers(n, scale=scale), offers(prices), 1.0, np.random.default_rng(1), all_pairs(n, 2)
+    )
+    v = np.exp((100.0 - prices) / scale)
+    expected = np.append(v, 1.0) / (1.0 + v.sum())
+    observed = [np.mean(chosen == 0), np.mean(chosen == 1), np.mean(chosen == NO_CHOICE)]
+    assert np.allclose(observed, expected, atol=0.005)
+
+
+def test_nobody_buys_what_is_out_of_reach_or_out_of_budget():
+    n = 1000
+    reach_nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    rng = np.random.default_rng(2)
+    assert (choose(shoppers(n), offers([1.0]), 1.0, rng, reach_nothing) == NO_CHOICE).all()
+    poor = shoppers(n, budget=50.0)
+    assert (choose(poor, offers([60.0]), 1.0, rng, all_pairs(n, 1)) == NO_CHOICE).all()
