@@ -26,7 +26,7 @@ from abm.production import (
     make_units,
     normal_cost_price,
 )
-from abm.workshops import NO_ARRIVAL, WORKSHOP, workshop_technology
+from abm.workshops import WORKSHOP, workshop_technology
 
 FACTORY = 0
 
@@ -123,10 +123,12 @@ class Firm(FixedAgent):
         self.model.ledger.pay(self, OUTSIDE, lot_kg * price, "feedstock")
         self.feedstock_kg += lot_kg
 
-    def reorder_feedstock(self, daily_use: float, lot_kg: float) -> None:
+    def reorder_feedstock(self, process: Process, units_per_day: float, lot_kg: float) -> None:
         """(r, Q) on feedstock: order a lot when stock on hand and on order covers too few days."""
-        cover = daily_use * (self.model.p["feedstock_lead_time"] + 2)
-        if self.feedstock_kg + self.feedstock_on_order < cover:
+        lead_time = self.model.p["feedstock_lead_time"]
+        if process.reorder_due(
+            self.feedstock_kg, self.feedstock_on_order, units_per_day, lead_time
+        ):
             self.model.feedstock.sell(self, lot_kg)
 
     def dispose(self, waste_kg: float) -> None:
@@ -354,8 +356,7 @@ class CentralFactory(Firm):
         self.count("capacity", self.capacity)  # machine capacity, as utilization statistics use
         self.injure(out.injuries, healthy)
         self._fill_lots(out.passed, out.escaped)
-        daily_use = self.capacity * process.feedstock_drawn
-        self.reorder_feedstock(daily_use, self.feedstock_lot)
+        self.reorder_feedstock(process, self.capacity, self.feedstock_lot)
 
     def injure(self, injuries: int, healthy: list[int]) -> None:
         p = self.model.p
@@ -594,15 +595,6 @@ class Order:
     waited_before: int = 0  # days the need was open before this order
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A finished workshop unit on its way to the household who ordered it."""
-
-    arrival: int
-    order: Order
-    defective: bool
-
-
 class _Row:
     """A workshop attribute kept in the workshop's row of the model's `WorkshopArrays`."""
 
@@ -690,7 +682,7 @@ class HomeWorkshop(Firm):
 
     # --- orders, work and delivery ---
     def take_orders(self, buyers: np.ndarray) -> None:
-        self.count("demand", len(buyers))
+        """Paid orders of `buyers` join the queue, in the order they came."""
         waited = self.model.households.waiting_days[buyers]
         day, price = self.model.steps, self.price
         self.queue.extend(
@@ -698,72 +690,13 @@ class HomeWorkshop(Firm):
         )
         self.arrays.queue_length[self.row] += len(buyers)
 
-    def work(self, process: Process) -> None:
-        """Build queued orders with the owner's hours at today's `process`; feedstock limits
-        output. (The model calls this only for workshops with orders and a healthy owner, and
-        reorders their feedstock afterwards.)"""
-        p = self.model.p
-        hh = self.model.households
-        hours = p["workshop_hours_per_day"]
-        lpu = process.labour_hours
-        by_feedstock = process.units_from(self.feedstock_kg)
-        queued = len(self.queue)
-        progress = self.progress_hours
-        n = int(min((progress + hours) // lpu, by_feedstock, queued))
-        mid_unit = n < queued and n < by_feedstock  # else out of orders or of feedstock
-        used = hours if mid_unit else max(0.0, n * lpu - progress)
-        self.progress_hours = max(0.0, progress + used - n * lpu)
-        out = make_units(n, process, self.model.rng, hours=used)
-        self.record_batch(out)
-        self.model.ledger.pay(
-            self, Households(self.owner), used * p["workshop_wage_per_hour"], "owner pay"
-        )
-        hh.income_today[self.owner] += used * p["workshop_wage_per_hour"]
-        if out.injuries:
-            hh.injured_days[self.owner] = p["injury_lost_days"]
-            self.model.ledger.pay(
-                self, OUTSIDE, out.injuries * p["injury_medical_cost"], "injuries"
-            )
-        self._dispatch(out.passed, out.escaped)
-
-    def _dispatch(self, passed: int, escaped: int) -> None:
-        """Passed units leave for their buyers, first in first out; caught ones are remade."""
-        if passed == 0:
-            return
-        bad = np.zeros(passed, dtype=bool)
-        bad[self.model.rng.permutation(passed)[:escaped]] = True
-        today = self.model.steps
-        arrival = today + self.model.p["workshop_local_delivery_days"]
-        queue, deliveries, row = self.queue, self.arrays.deliveries[self.row], self.row
-        for flag in bad.tolist():
-            order = queue.popleft()
-            self.arrays.depart(row, order.day, today)
-            deliveries.append(Delivery(arrival, order, flag))
-        self.arrays.queue_length[row] -= passed
-        self.arrays.in_transit[row] += passed
-        self.arrays.next_arrival[row] = deliveries[0].arrival
-        subsidy = self.arrays.subsidy(today) * passed
-        self.model.ledger.pay(OUTSIDE, self, subsidy, "subsidy")
-        self.count("subsidies", subsidy)
-
-    def due_deliveries(self, everything: bool = False) -> list[Delivery]:
-        """Units that reach their households today (or all on their way, on exit)."""
-        today = self.model.steps
-        deliveries = self.arrays.deliveries[self.row]
-        due = []
-        while deliveries and (everything or deliveries[0].arrival <= today):
-            due.append(deliveries.popleft())
-        self.arrays.in_transit[self.row] = len(deliveries)
-        self.arrays.next_arrival[self.row] = deliveries[0].arrival if deliveries else NO_ARRIVAL
-        return due
-
     def in_transit(self) -> int:
         return int(self.arrays.in_transit[self.row])
 
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
         hh = self.model.households
-        self.model.deliver_workshop_units(self, self.due_deliveries(everything=True))
+        self.model.deliver_workshop_units(self.arrays.all_on_the_way(self.row))
         for order in self.queue:
             self.model.ledger.pay(self, Households(order.household), order.price, "refunds")
             self.count("sales_value", -order.price)

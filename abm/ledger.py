@@ -35,8 +35,8 @@ class Households:
 
 @dataclass(frozen=True)
 class FirmRows:
-    """Firms of one mode whose cash lives in one array, as a payer or payee: rows of `cash`
-    (distinct), so one payment moves the money of thousands of workshops at once."""
+    """Firms of one mode whose cash lives in one array, as a payer or payee: one row of `cash`
+    per amount (a row may repeat), so one payment moves the money of thousands of workshops."""
 
     cash: np.ndarray
     index: np.ndarray
@@ -74,7 +74,7 @@ class Ledger:
             else:
                 np.add.at(self.household_cash, who.index, signed)
         elif isinstance(who, FirmRows):
-            who.cash[who.index] += signed
+            np.add.at(who.cash, who.index, signed)
             self.mode_books[who.mode][category] += total if incoming else -total
         else:
             change = signed if isinstance(signed, float) else float(np.sum(signed))

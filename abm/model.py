@@ -19,13 +19,12 @@ from abm.agents import (
 )
 from abm.households import Households
 from abm.inventory import DAYS_PER_YEAR
-from abm.ledger import MODES, OUTSIDE, GoodsAccount, Ledger
+from abm.ledger import MODES, OUTSIDE, FirmRows, GoodsAccount, Ledger
 from abm.ledger import Households as HouseholdAccount
 from abm.market import NO_CHOICE, Offers, ReachIndex, choose
 from abm.metrics import METRICS, History, measure, verdict
 from abm.parameters import validate
-from abm.production import Process
-from abm.workshops import WorkshopArrays
+from abm.workshops import Units, WorkshopArrays
 
 
 class ProductionEconomy(mesa.Model):
@@ -137,9 +136,7 @@ class ProductionEconomy(mesa.Model):
         self.unmet_total += hh.unmet_today
         self.feedstock.deliver()
         arrays = self.workshop_arrays
-        for row in arrays.due(self.steps):
-            workshop = arrays.agents[row]
-            self.deliver_workshop_units(workshop, workshop.due_deliveries())
+        self.deliver_workshop_units(arrays.arrivals(self.steps))
         self.trade()
         self.replenish()
         for factory in self.factories():
@@ -214,22 +211,27 @@ class ProductionEconomy(mesa.Model):
         shopping = self.rng.permutation(shopping)
         pairs = self.reach.pairs(shopping)
         weight = self.p["own_experience_weight"]
-        chosen = choose(hh.shoppers(shopping), self.offers(), weight, self.rng, pairs)
+        offers = self.offers()
+        chosen = choose(hh.shoppers(shopping), offers, weight, self.rng, pairs)
         buying = chosen != NO_CHOICE
         if not buying.any():
             return
-        order = np.argsort(chosen[buying], kind="stable")  # group buyers by seller
-        picks, starts = np.unique(chosen[buying][order], return_index=True)
+        buyers, picks = shopping[buying], chosen[buying]
+        to_order = offers.mode[picks] == WORKSHOP
+        self.order_from_workshops(buyers[to_order], picks[to_order], offers.price)
+        self.sell_from_stores(buyers[~to_order], picks[~to_order])
+
+    def sell_from_stores(self, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
+        """Stores serve their shoppers from stock; each factory settles its stores' sales."""
+        if len(buyers) == 0:
+            return
+        hh = self.households
+        order = np.argsort(offer_ids, kind="stable")  # group buyers by store
+        stores, starts = np.unique(offer_ids[order], return_index=True)
         store_sales = defaultdict(list)  # factory -> (served, defective) of each of its stores
-        for j, buyers in zip(picks, np.split(shopping[buying][order], starts[1:]), strict=True):
-            seller = self.sellers[j]
-            if isinstance(seller, RetailStore):
-                store_sales[seller.factory].append(seller.sell(buyers))
-            else:
-                self.pay_for(seller, buyers, seller.price)
-                hh.pending[buyers] = False
-                hh.awaiting[buyers] = True
-                seller.take_orders(buyers)
+        for j, customers in zip(stores, np.split(buyers[order], starts[1:]), strict=True):
+            store = self.sellers[j]
+            store_sales[store.factory].append(store.sell(customers))
         for factory, sales in store_sales.items():  # one settlement per factory, not per store
             served = np.concatenate([s for s, _ in sales])
             defective = np.concatenate([d for _, d in sales])
@@ -238,6 +240,25 @@ class ProductionEconomy(mesa.Model):
             waited = hh.waiting_days[served]  # days since the need arose, retries included
             self.deliver(factory, served, defective, factory.price, waited)
 
+    def order_from_workshops(self, buyers: np.ndarray, offer_ids: np.ndarray, price) -> None:
+        """Households pay workshops up front (`price` by offer id) and join their queues."""
+        if len(buyers) == 0:
+            return
+        hh = self.households
+        arrays = self.workshop_arrays
+        rows = np.array([self.sellers[j].row for j in offer_ids.tolist()], dtype=np.int64)
+        paid = price[offer_ids]
+        self.ledger.pay(HouseholdAccount(buyers), arrays.account(rows), paid, "sales")
+        hh.surplus_today[WORKSHOP] += float(np.sum(hh.willingness_to_pay(buyers) - paid))
+        self.count(WORKSHOP, "sales_value", float(paid.sum()))
+        self.count(WORKSHOP, "demand", len(buyers))
+        hh.pending[buyers] = False
+        hh.awaiting[buyers] = True
+        order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
+        workshops, starts = np.unique(rows[order], return_index=True)
+        for row, group in zip(workshops.tolist(), np.split(order, starts[1:]), strict=True):
+            arrays.agents[row].take_orders(buyers[group])
+
     def pay_for(self, firm, buyers: np.ndarray, price: float) -> None:
         if len(buyers):
             self.ledger.pay(HouseholdAccount(buyers), firm, np.full(len(buyers), price), "sales")
@@ -245,40 +266,50 @@ class ProductionEconomy(mesa.Model):
             hh.surplus_today[firm.mode] += float(np.sum(hh.willingness_to_pay(buyers) - price))
             firm.count("sales_value", price * len(buyers))
 
-    def deliver(self, firm, buyers, defective, prices, lead_times) -> None:
-        """Units reach households; escaped defects come back for a refund and are scrapped."""
+    def deliver(self, seller, buyers, defective, prices, lead_times) -> None:
+        """Units reach households; escaped defects come back for a refund and are scrapped.
+
+        `seller` is a factory, or the workshops as `FirmRows` with one row per unit."""
         if len(buyers) == 0:
             return
         p = self.p
-        goods = self.goods[firm.mode]
+        mode = seller.mode
+        goods = self.goods[mode]
         returned = buyers[defective]
         goods.sold += len(buyers) - len(returned)
         goods.scrapped += len(returned)
-        firm.delivered_count += len(buyers)
-        firm.returns_count += len(returned)
-        firm.count("units_sold", len(buyers) - len(returned))
-        firm.count("returns", len(returned))
-        firm.count("lead_time_days", float(np.sum(lead_times)))
-        firm.count("deliveries", len(buyers))
+        if isinstance(seller, FirmRows):
+            self.workshop_arrays.count_deliveries(seller.index, defective)
+        else:
+            seller.delivered_count += len(buyers)
+            seller.returns_count += len(returned)
+        self.count(mode, "units_sold", len(buyers) - len(returned))
+        self.count(mode, "returns", len(returned))
+        self.count(mode, "lead_time_days", float(np.sum(lead_times)))
+        self.count(mode, "deliveries", len(buyers))
         if len(returned):
             refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
-            self.ledger.pay(firm, HouseholdAccount(returned), refunds, "refunds")
-            self.ledger.pay(firm, OUTSIDE, p["return_handling_cost"] * len(returned), "returns")
-            firm.count("sales_value", -float(refunds.sum()))
+            if isinstance(seller, FirmRows):
+                seller = FirmRows(seller.cash, seller.index[defective], mode)
+            self.ledger.pay(seller, HouseholdAccount(returned), refunds, "refunds")
+            per_unit = np.ones(len(returned))
+            self.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
+            self.count(mode, "sales_value", -float(refunds.sum()))
             lost = self.households.willingness_to_pay(returned) - refunds
-            self.households.surplus_today[firm.mode] -= float(lost.sum())
-            firm.dispose(p["feedstock_per_unit"] * len(returned))
-        self.households.receive(buyers, firm.mode, defective)
+            self.households.surplus_today[mode] -= float(lost.sum())
+            scrap_kg = p["feedstock_per_unit"] * per_unit  # a returned unit is scrapped whole
+            self.count(mode, "waste_kg", float(scrap_kg.sum()))
+            self.ledger.pay(seller, OUTSIDE, p["disposal_fee"] * scrap_kg, "disposal")
+        self.households.receive(buyers, mode, defective)
 
-    def deliver_workshop_units(self, workshop: HomeWorkshop, due: list) -> None:
-        if not due:
+    def deliver_workshop_units(self, units: Units) -> None:
+        """Workshop units reach the households who ordered them."""
+        if len(units.household) == 0:
             return
-        buyers = np.array([d.order.household for d in due], dtype=np.int64)
-        defective = np.array([d.defective for d in due], dtype=bool)
-        paid = np.array([d.order.price for d in due])
-        waited = np.array([self.steps - d.order.day + d.order.waited_before for d in due], float)
-        self.households.awaiting[buyers] = False
-        self.deliver(workshop, buyers, defective, paid, waited)
+        waited = self.steps - units.ordered + units.waited_before
+        self.households.awaiting[units.household] = False
+        sellers = self.workshop_arrays.account(units.row)
+        self.deliver(sellers, units.household, units.defective, units.paid, waited.astype(float))
 
     def work_in_workshops(self) -> None:
         """Every workshop's capacity counts; those with orders and a healthy owner build."""
@@ -289,24 +320,8 @@ class ProductionEconomy(mesa.Model):
         tech = arrays.technology(rows, self.steps)
         self.count(WORKSHOP, "capacity", float(tech.capacity.sum()))
         healthy = self.households.injured_days[arrays.owner[rows]] == 0
-        working = np.flatnonzero((arrays.queue_length[rows] > 0) & healthy)
-        p = self.p
-        for k in working.tolist():
-            process = Process(
-                labour_hours=float(tech.labour_hours[k]),
-                feedstock_per_unit=p["feedstock_per_unit"],
-                waste_share=tech.waste_share,
-                error_probability=float(tech.error_probability[k]),
-                poka_yoke=p["workshop_poka_yoke"],
-                inspection=p["workshop_inspection"],
-                injury_rate_per_hour=float(tech.injury_rate_per_hour[k]),
-            )
-            arrays.agents[rows[k]].work(process)
-        # feedstock for a few days at the capacity their output has taught them
-        drawn = p["feedstock_per_unit"] / (1.0 - tech.waste_share)
-        learned = arrays.technology(rows[working], self.steps).capacity
-        for row, capacity in zip(rows[working].tolist(), learned.tolist(), strict=True):
-            arrays.agents[row].reorder_feedstock(capacity * drawn, p["workshop_feedstock_lot"])
+        working = (arrays.queue_length[rows] > 0) & healthy
+        arrays.work(rows[working], tech.take(working), self)
 
     def replenish(self) -> None:
         """Stores order by their pull policy; under push, factories release their plan."""

@@ -17,6 +17,7 @@ from abm import formulas
 from abm.formulas import defect_probability
 
 NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
+FEEDSTOCK_EXTRA_DAYS = 2  # feedstock cover beyond the lead time: the review day and one spare
 
 # Pure formulas that producers ask every day with the same arguments: remember their answers.
 capital_charge_per_day = functools.cache(formulas.capital_charge_per_day)
@@ -26,7 +27,8 @@ injury_rate_per_hour = functools.cache(formulas.injury_rate_per_hour)
 
 @dataclass(frozen=True)
 class Process:
-    """Per-unit technology of one producer today."""
+    """Per-unit technology of one producer today (or of many: `make_batches` takes arrays for
+    labour hours, error probability and injury rate)."""
 
     labour_hours: float  # h per unit attempted
     feedstock_per_unit: float  # kg in one finished unit
@@ -41,11 +43,20 @@ class Process:
         """kg of feedstock drawn per unit attempted, scrap included."""
         return self.feedstock_per_unit / (1.0 - self.waste_share)
 
-    def units_from(self, feedstock_kg: float) -> int:
-        """Whole units that `feedstock_kg` of feedstock allows (no limit if units need none)."""
+    def units_from(self, feedstock_kg):
+        """Whole units that `feedstock_kg` of feedstock allows (no limit if units need none);
+        takes one stock or an array of stocks."""
         if self.feedstock_drawn == 0:
             return NO_FEEDSTOCK_LIMIT
+        if isinstance(feedstock_kg, np.ndarray):
+            return np.trunc(feedstock_kg / self.feedstock_drawn).astype(np.int64)
         return int(feedstock_kg / self.feedstock_drawn)
+
+    def reorder_due(self, on_hand_kg, on_order_kg, units_per_day, lead_time_days: int):
+        """(r, Q) on feedstock: a lot is due when stock on hand and on order covers fewer days
+        of use than the supplier's lead time plus FEEDSTOCK_EXTRA_DAYS. Scalars or arrays."""
+        cover = units_per_day * self.feedstock_drawn * (lead_time_days + FEEDSTOCK_EXTRA_DAYS)
+        return on_hand_kg + on_order_kg < cover
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,39 @@ def make_units(
     drawn = n * process.feedstock_drawn
     waste = (drawn - n * process.feedstock_per_unit) + caught * process.feedstock_per_unit
     return BatchOutcome(n, defects, caught, defects - caught, hours, drawn, waste, injuries)
+
+
+@dataclass(frozen=True)
+class Batches:
+    """What the batches of many producers produced, one array entry per producer (each field
+    as in `BatchOutcome`)."""
+
+    made: np.ndarray
+    defects: np.ndarray
+    caught: np.ndarray
+    escaped: np.ndarray
+    labour_hours: np.ndarray
+    feedstock_kg: np.ndarray
+    waste_kg: np.ndarray
+    injuries: np.ndarray
+
+    @property
+    def passed(self) -> np.ndarray:
+        return self.made - self.caught
+
+
+def make_batches(
+    n: np.ndarray, process: Process, rng: np.random.Generator, hours: np.ndarray
+) -> Batches:
+    """`make_units` for many producers at once: producer k attempts n[k] units in hours[k]
+    with the k-th entries of `process` (the same chain, drawn in bulk)."""
+    injuries = rng.poisson(process.injury_rate_per_hour * hours)
+    p_defect = process.error_probability * (1.0 - process.poka_yoke)  # defect_probability
+    defects = rng.binomial(n, p_defect)
+    caught = rng.binomial(defects, process.inspection)
+    drawn = n * process.feedstock_drawn
+    waste = (drawn - n * process.feedstock_per_unit) + caught * process.feedstock_per_unit
+    return Batches(n, defects, caught, defects - caught, hours, drawn, waste, injuries)
 
 
 def normal_cost_price(

@@ -20,15 +20,17 @@ from abm.flow import FlowMeter
 from abm.inventory import DAYS_PER_YEAR
 from abm.ledger import OUTSIDE, FirmRows, Households, Ledger
 from abm.production import (
+    Batches,
+    Process,
     capital_charge_per_day,
     feedstock_unit_price,
     injury_rate_per_hour,
+    make_batches,
     normal_cost_price,
 )
 
 WORKSHOP = 1  # the workshop mode's index in abm.ledger.MODES
 FLOW_DAYS = 30  # days of net cash flow behind a workshop's recent return (what imitators see)
-NO_ARRIVAL = np.iinfo(np.int64).max  # next_arrival of a workshop with nothing on its way
 FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
 
 # one entry per workshop row: dtype and the value of a row not yet opened
@@ -50,7 +52,6 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "returns_count": (float, 0.0),  # escaped defects returned, ever
     "queue_length": (np.int64, 0),
     "in_transit": (np.int64, 0),
-    "next_arrival": (np.int64, NO_ARRIVAL),
     "flow_days": (np.int64, 1),  # entries in the cash-flow window (it opens with one zero)
     "flow_next": (np.int64, 1),  # the window's slot for tomorrow's entry
     # the order queue's flow meter (abm.flow.FlowMeter, one per row)
@@ -70,6 +71,15 @@ class Technology(NamedTuple):
     error_probability: np.ndarray
     injury_rate_per_hour: np.ndarray
     waste_share: float  # the same for every workshop: it moves with 3D-printing progress only
+
+    def take(self, which: np.ndarray) -> Technology:
+        """The entries of the workshops `which` selects."""
+        return self._replace(
+            labour_hours=self.labour_hours[which],
+            capacity=self.capacity[which],
+            error_probability=self.error_probability[which],
+            injury_rate_per_hour=self.injury_rate_per_hour[which],
+        )
 
 
 def technology_factor(day: int, printing_progress: float) -> float:
@@ -105,6 +115,31 @@ def workshop_technology(experience: np.ndarray, day: int, p: dict) -> Technology
     )
 
 
+class Units(NamedTuple):
+    """Finished workshop units on their way to the households who ordered them, one array
+    entry per unit."""
+
+    row: np.ndarray  # the workshop that made it
+    household: np.ndarray
+    defective: np.ndarray  # an escaped defect: it will come back
+    paid: np.ndarray  # the price paid with the order
+    ordered: np.ndarray  # day of the order
+    waited_before: np.ndarray  # days the need was open before the order
+    arrival: np.ndarray  # day it reaches the household
+
+    @classmethod
+    def none(cls) -> Units:
+        return cls(
+            *(
+                np.empty(0, dtype=t)
+                for t in (np.int64, np.int64, bool, float, np.int64, np.int64, np.int64)
+            )
+        )
+
+    def take(self, which: np.ndarray) -> Units:
+        return Units(*(column[which] for column in self))
+
+
 class WorkshopArrays:
     """State and bulk behaviour of all workshops, one row each."""
 
@@ -116,7 +151,8 @@ class WorkshopArrays:
         self.cash_flow = np.zeros((FIRST_ROWS, FLOW_DAYS))  # daily net cash flow, a ring
         self.agents: list = []  # the HomeWorkshop of each row
         self.queues: list[deque] = []  # each row's paid orders (abm.agents.Order), oldest first
-        self.deliveries: list[deque] = []  # each row's units on their way, in arrival order
+        self.on_their_way = Units.none()  # units dispatched, not yet arrived
+        self.dispatched: list[Units] = []  # today's dispatches, joined at the next arrivals
 
     def open(self, agent, owner: int, x: float, y: float, opening_cash: float) -> int:
         """A new row for `agent`: returns its index."""
@@ -131,7 +167,6 @@ class WorkshopArrays:
         self.cash_at_day_start[row] = opening_cash  # its first day's flow counts from the equity
         self.agents.append(agent)
         self.queues.append(deque())
-        self.deliveries.append(deque())
         return row
 
     def _grow(self) -> None:
@@ -147,6 +182,10 @@ class WorkshopArrays:
     def close(self, row: int) -> None:
         self.alive[row] = False
         self.agents[row] = None
+
+    def account(self, rows: np.ndarray) -> FirmRows:
+        """Workshops `rows` as a payer or payee of the ledger (a row per amount)."""
+        return FirmRows(self.cash, rows, WORKSHOP)
 
     def live(self) -> np.ndarray:
         """Rows of the workshops in business, in the order they opened."""
@@ -204,7 +243,7 @@ class WorkshopArrays:
         charge = capital_charge_per_day(
             p["workshop_capital"], p["workshop_capital_life_years"], p["interest_rate"]
         )
-        payers = FirmRows(self.cash, rows, WORKSHOP)
+        payers = self.account(rows)
         ledger.pay(payers, OUTSIDE, np.full(len(rows), charge), "capital charge")
         ledger.pay(payers, OUTSIDE, np.full(len(rows), p["workshop_overhead_per_day"]), "overhead")
 
@@ -230,7 +269,7 @@ class WorkshopArrays:
         if len(paying) == 0:
             return
         owners = self.owner[paying]
-        payers = FirmRows(self.cash, paying, WORKSHOP)
+        payers = self.account(paying)
         ledger.pay(payers, Households(owners), surplus, "owner dividend")
         income[owners] += surplus
         self.cash_at_day_start[paying] -= surplus  # a payout, not a loss, in tomorrow's cash flow
@@ -240,16 +279,132 @@ class WorkshopArrays:
         self.level_days[rows] += self.queue_length[rows]
         self.meter_days[rows] += 1
 
-    def due(self, day: int) -> np.ndarray:
-        """Live rows with a unit arriving at its household today."""
-        rows = self.live()
-        return rows[self.next_arrival[rows] <= day]
+    # --- units on their way ---
+    def work(self, rows: np.ndarray, tech: Technology, model) -> None:
+        """Workshops `rows` (with orders, owner healthy) build with the owner's hours at
+        today's technology; feedstock limits output. Passed units leave for their buyers, first
+        in first out; caught ones are remade. Then feedstock is reordered as needed."""
+        p = self.p
+        process = Process(
+            labour_hours=tech.labour_hours,
+            feedstock_per_unit=p["feedstock_per_unit"],
+            waste_share=tech.waste_share,
+            error_probability=tech.error_probability,
+            poka_yoke=p["workshop_poka_yoke"],
+            inspection=p["workshop_inspection"],
+            injury_rate_per_hour=tech.injury_rate_per_hour,
+        )
+        hours, lpu = p["workshop_hours_per_day"], tech.labour_hours
+        by_feedstock = process.units_from(self.feedstock_kg[rows])
+        queued, progress = self.queue_length[rows], self.progress_hours[rows]
+        n = np.minimum(np.minimum((progress + hours) // lpu, by_feedstock), queued).astype(int)
+        mid_unit = (n < queued) & (n < by_feedstock)  # else out of orders or of feedstock
+        used = np.where(mid_unit, hours, np.maximum(0.0, n * lpu - progress))
+        self.progress_hours[rows] = np.maximum(0.0, progress + used - n * lpu)
+        out = make_batches(n, process, model.rng, hours=used)
+        self._record(rows, out, model)
+        owners = self.owner[rows]
+        wages = used * p["workshop_wage_per_hour"]
+        model.ledger.pay(self.account(rows), Households(owners), wages, "owner pay")
+        model.households.income_today[owners] += wages
+        hurt = out.injuries > 0
+        model.households.injured_days[owners[hurt]] = p["injury_lost_days"]
+        medical = out.injuries[hurt] * p["injury_medical_cost"]
+        model.ledger.pay(self.account(rows[hurt]), OUTSIDE, medical, "injuries")
+        self._dispatch(rows, out, model)
+        # feedstock for a few days at the capacity their output has taught them
+        learned = self.technology(rows, model.steps).capacity
+        on_hand, on_order = self.feedstock_kg[rows], self.feedstock_on_order[rows]
+        due = process.reorder_due(on_hand, on_order, learned, p["feedstock_lead_time"])
+        for row in rows[due].tolist():
+            model.feedstock.sell(self.agents[row], p["workshop_feedstock_lot"])
+
+    def _record(self, rows: np.ndarray, out: Batches, model) -> None:
+        """Book the batches: goods made and scrapped, defects, hours, injuries, waste."""
+        goods = model.goods[WORKSHOP]
+        goods.made += int(out.made.sum())
+        goods.scrapped += int(out.caught.sum())
+        for key, amounts in (
+            ("made", out.made),
+            ("defects_made", out.defects),
+            ("defects_caught", out.caught),
+            ("defects_escaped", out.escaped),
+            ("labour_hours", out.labour_hours),
+            ("injuries", out.injuries),
+            ("waste_kg", out.waste_kg),
+        ):
+            model.count(WORKSHOP, key, amounts.sum().item())
+        self.experience[rows] += out.made
+        self.feedstock_kg[rows] -= out.feedstock_kg
+        fees = out.waste_kg * self.p["disposal_fee"]
+        model.ledger.pay(self.account(rows), OUTSIDE, fees, "disposal")
+
+    def _dispatch(self, rows: np.ndarray, out: Batches, model) -> None:
+        """Each workshop's passed units go to its oldest orders; which of them carry its
+        escaped defects is drawn at random (uniformly among its passed units)."""
+        sending = out.passed > 0
+        rows, passed, escaped = rows[sending], out.passed[sending], out.escaped[sending]
+        if len(rows) == 0:
+            return
+        today = model.steps
+        unit_row = np.repeat(rows, passed)
+        first = np.repeat(np.cumsum(passed) - passed, passed)  # each unit's workshop's first
+        rank = np.empty(len(unit_row), dtype=np.int64)  # random rank within its workshop
+        rank[np.lexsort((model.rng.random(len(unit_row)), unit_row))] = np.arange(len(unit_row))
+        defective = rank - first < np.repeat(escaped, passed)
+        orders = [
+            self.queues[row].popleft()
+            for row, k in zip(rows.tolist(), passed.tolist(), strict=True)
+            for _ in range(k)
+        ]
+        ordered = np.array([o.day for o in orders], dtype=np.int64)
+        self.departures[rows] += passed
+        in_queue = today - np.maximum(ordered, self.meter_since[unit_row])
+        np.add.at(self.days_in_buffer, unit_row, in_queue)
+        self.queue_length[rows] -= passed
+        self.in_transit[rows] += passed
+        self.dispatched.append(
+            Units(
+                row=unit_row,
+                household=np.array([o.household for o in orders], dtype=np.int64),
+                defective=defective,
+                paid=np.array([o.price for o in orders], dtype=float),
+                ordered=ordered,
+                waited_before=np.array([o.waited_before for o in orders], dtype=np.int64),
+                arrival=np.full(len(orders), today + self.p["workshop_local_delivery_days"]),
+            )
+        )
+        subsidy = self.subsidy(today) * passed
+        model.ledger.pay(OUTSIDE, self.account(rows), subsidy, "subsidy")
+        model.count(WORKSHOP, "subsidies", float(subsidy.sum()))
+
+    def arrivals(self, day: int) -> Units:
+        """Units that reach their households by `day`, taken off the way."""
+        return self._take(self._on_their_way().arrival <= day)
+
+    def all_on_the_way(self, row: int) -> Units:
+        """Every unit workshop `row` has on its way (delivered at once when it closes)."""
+        return self._take(self._on_their_way().row == row)
+
+    def _on_their_way(self) -> Units:
+        if self.dispatched:
+            parts = [self.on_their_way, *self.dispatched]
+            self.on_their_way = Units(*(np.concatenate(c) for c in zip(*parts, strict=True)))
+            self.dispatched = []
+        return self.on_their_way
+
+    def _take(self, which: np.ndarray) -> Units:
+        units = self.on_their_way.take(which)
+        self.on_their_way = self.on_their_way.take(~which)
+        np.subtract.at(self.in_transit, units.row, 1)
+        return units
+
+    def count_deliveries(self, rows: np.ndarray, defective: np.ndarray) -> None:
+        """Units of workshops `rows` delivered, `defective` ones returned: the public record."""
+        np.add.at(self.delivered_count, rows, 1)
+        np.add.at(self.returns_count, rows[defective], 1)
 
     # --- one row ---
-    def depart(self, row: int, arrived: int, today: int) -> None:
-        """One order leaves the queue: its days in the queue go to the meter."""
-        self.departures[row] += 1
-        self.days_in_buffer[row] += today - max(arrived, int(self.meter_since[row]))
 
     def meter(self, row: int) -> FlowMeter:
         """The row's queue meter as a `FlowMeter` (a copy: read it, do not feed it)."""
