@@ -537,7 +537,8 @@ class RetailStore(FixedAgent):
             good = self.on_hand - self.defective_on_hand
             bad = int(self.model.rng.hypergeometric(self.defective_on_hand, good, k))
         defective = np.zeros(k, dtype=bool)
-        defective[self.model.rng.permutation(k)[:bad]] = True
+        if bad:
+            defective[self.model.rng.permutation(k)[:bad]] = True
         self.on_hand -= k
         self.shelf.take(self.model.steps, k)
         self.stocked_out |= k < len(buyers)

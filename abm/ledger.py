@@ -1,8 +1,8 @@
 """Accounting: where every dollar and every unit is, and the identities that prove it.
 
-Money moves only through `Ledger.pay`, between firms (objects with `cash` and `mode`), groups of
-firms whose cash is held in one array (`FirmRows`: the workshops), households (indices into the
-households' cash array) and OUTSIDE (everything beyond the model's boundary:
+Money moves only through `Ledger.pay`, between firms (objects with `cash` and `mode`), groups
+of firms (`FirmList` of objects, `FirmRows` of one cash array: the workshops), households
+(indices into the households' cash array) and OUTSIDE (everything beyond the model's boundary:
 base income, subsidies, feedstock and capital suppliers, lenders, disposal). Goods are counted by
 production mode in a `GoodsAccount`. `check_identities` raises `IdentityViolation` the moment a
 step loses or creates a dollar or a unit.
@@ -43,6 +43,16 @@ class FirmRows:
     mode: int
 
 
+@dataclass(frozen=True)
+class FirmList:
+    """Firms held as objects, as a payer or payee: amount k is `firms[index[k]]`'s, so one
+    payment settles the sales of every factory at once."""
+
+    firms: list
+    index: np.ndarray
+    mode: int
+
+
 class Ledger:
     """Money flows, by category, with the boundary of the model kept apart."""
 
@@ -75,6 +85,11 @@ class Ledger:
                 np.add.at(self.household_cash, who.index, signed)
         elif isinstance(who, FirmRows):
             np.add.at(who.cash, who.index, signed)
+            self.mode_books[who.mode][category] += total if incoming else -total
+        elif isinstance(who, FirmList):
+            per_firm = np.bincount(who.index, weights=signed, minlength=len(who.firms))
+            for firm, change in zip(who.firms, per_firm.tolist(), strict=True):
+                firm.cash += change
             self.mode_books[who.mode][category] += total if incoming else -total
         else:
             change = signed if isinstance(signed, float) else float(np.sum(signed))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import mesa
 import numpy as np
@@ -19,7 +20,7 @@ from abm.agents import (
 )
 from abm.households import Households
 from abm.inventory import DAYS_PER_YEAR
-from abm.ledger import MODES, OUTSIDE, FirmRows, GoodsAccount, Ledger
+from abm.ledger import MODES, OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
 from abm.ledger import Households as HouseholdAccount
 from abm.market import NO_CHOICE, Offers, ReachIndex, choose
 from abm.metrics import METRICS, History, measure, verdict
@@ -222,23 +223,30 @@ class ProductionEconomy(mesa.Model):
         self.sell_from_stores(buyers[~to_order], picks[~to_order])
 
     def sell_from_stores(self, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
-        """Stores serve their shoppers from stock; each factory settles its stores' sales."""
+        """Stores serve their shoppers from stock; households pay the factories' prices."""
         if len(buyers) == 0:
             return
         hh = self.households
         order = np.argsort(offer_ids, kind="stable")  # group buyers by store
         stores, starts = np.unique(offer_ids[order], return_index=True)
-        store_sales = defaultdict(list)  # factory -> (served, defective) of each of its stores
+        factories = self.factories()
+        number = {factory: k for k, factory in enumerate(factories)}
+        served, defective, factory_of = [], [], []
         for j, customers in zip(stores, np.split(buyers[order], starts[1:]), strict=True):
             store = self.sellers[j]
-            store_sales[store.factory].append(store.sell(customers))
-        for factory, sales in store_sales.items():  # one settlement per factory, not per store
-            served = np.concatenate([s for s, _ in sales])
-            defective = np.concatenate([d for _, d in sales])
-            self.pay_for(factory, served, factory.price)
-            hh.pending[served] = False
-            waited = hh.waiting_days[served]  # days since the need arose, retries included
-            self.deliver(factory, served, defective, factory.price, waited)
+            units, flags = store.sell(customers)
+            served.append(units)
+            defective.append(flags)
+            factory_of.append(np.full(len(units), number[store.factory]))
+        served, defective = np.concatenate(served), np.concatenate(defective)
+        sellers = FirmList(factories, np.concatenate(factory_of), FACTORY)
+        paid = np.array([f.price for f in factories])[sellers.index]
+        self.ledger.pay(HouseholdAccount(served), sellers, paid, "sales")
+        hh.surplus_today[FACTORY] += float(np.sum(hh.willingness_to_pay(served) - paid))
+        self.count(FACTORY, "sales_value", float(paid.sum()))
+        hh.pending[served] = False
+        waited = hh.waiting_days[served]  # days since the need arose, retries included
+        self.deliver(sellers, served, defective, paid, waited)
 
     def order_from_workshops(self, buyers: np.ndarray, offer_ids: np.ndarray, price) -> None:
         """Households pay workshops up front (`price` by offer id) and join their queues."""
@@ -259,17 +267,10 @@ class ProductionEconomy(mesa.Model):
         for row, group in zip(workshops.tolist(), np.split(order, starts[1:]), strict=True):
             arrays.agents[row].take_orders(buyers[group])
 
-    def pay_for(self, firm, buyers: np.ndarray, price: float) -> None:
-        if len(buyers):
-            self.ledger.pay(HouseholdAccount(buyers), firm, np.full(len(buyers), price), "sales")
-            hh = self.households
-            hh.surplus_today[firm.mode] += float(np.sum(hh.willingness_to_pay(buyers) - price))
-            firm.count("sales_value", price * len(buyers))
-
     def deliver(self, seller, buyers, defective, prices, lead_times) -> None:
         """Units reach households; escaped defects come back for a refund and are scrapped.
 
-        `seller` is a factory, or the workshops as `FirmRows` with one row per unit."""
+        `seller`: the factories (`FirmList`) or the workshops (`FirmRows`), one per unit."""
         if len(buyers) == 0:
             return
         p = self.p
@@ -281,16 +282,19 @@ class ProductionEconomy(mesa.Model):
         if isinstance(seller, FirmRows):
             self.workshop_arrays.count_deliveries(seller.index, defective)
         else:
-            seller.delivered_count += len(buyers)
-            seller.returns_count += len(returned)
+            n = len(seller.firms)
+            units = np.bincount(seller.index, minlength=n).tolist()
+            returns = np.bincount(seller.index[defective], minlength=n).tolist()
+            for firm, delivered, came_back in zip(seller.firms, units, returns, strict=True):
+                firm.delivered_count += delivered
+                firm.returns_count += came_back
         self.count(mode, "units_sold", len(buyers) - len(returned))
         self.count(mode, "returns", len(returned))
         self.count(mode, "lead_time_days", float(np.sum(lead_times)))
         self.count(mode, "deliveries", len(buyers))
         if len(returned):
             refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
-            if isinstance(seller, FirmRows):
-                seller = FirmRows(seller.cash, seller.index[defective], mode)
+            seller = replace(seller, index=seller.index[defective])
             self.ledger.pay(seller, HouseholdAccount(returned), refunds, "refunds")
             per_unit = np.ones(len(returned))
             self.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
