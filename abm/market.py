@@ -68,7 +68,7 @@ class ReachIndex:
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.tree = cKDTree(np.column_stack([self.x, self.y]))
         self.indptr = np.zeros(len(self.x) + 1, dtype=np.int64)  # h: offer[indptr[h]:indptr[h + 1]]
-        self.offer = np.empty(0, dtype=np.int32)
+        self.offer = np.empty(0, dtype=np.int64)
         self.alive = np.empty(0, dtype=bool)  # by offer id
         self.pair_count = np.empty(0, dtype=np.int64)  # by offer id
         self.dead_pairs = 0
@@ -104,7 +104,7 @@ class ReachIndex:
         order = np.lexsort((k, h))  # by household, then by offer id
         h, k = h[order], k[order]
         # new ids are the largest: appended at the end of each household's row, order kept
-        self.offer = np.insert(self.offer, self.indptr[h + 1], ids[k].astype(np.int32))
+        self.offer = np.insert(self.offer, self.indptr[h + 1], ids[k])
         self.indptr[1:] += np.cumsum(np.bincount(h, minlength=len(self.x)))
         self.pair_count[ids] = np.bincount(k, minlength=len(ids))
 
@@ -130,7 +130,9 @@ class ReachIndex:
         total = int(ends[-1]) if len(ends) else 0
         position = np.repeat(starts - (ends - counts), counts) + np.arange(total)
         k = np.repeat(np.arange(len(households)), counts)
-        j = self.offer[position].astype(np.int64)
+        j = self.offer[position]
+        if self.dead_pairs == 0:
+            return k, j
         live = self.alive[j]
         return k[live], j[live]
 
@@ -139,7 +141,8 @@ def perceived_cost(
     shoppers: Shoppers, offers: Offers, own_weight: float, i: np.ndarray, j: np.ndarray
 ) -> np.ndarray:
     """Perceived total cost in dollars of offer j[k] to shopper i[k], for each pair k."""
-    belief = shoppers.defect_belief[i, offers.mode[j]]
+    n_modes = shoppers.defect_belief.shape[1]
+    belief = shoppers.defect_belief.ravel()[i * n_modes + offers.mode[j]]  # [i, mode of j]
     expected_defect = own_weight * belief + (1.0 - own_weight) * offers.defect_record[j]
     price = offers.price[j]
     mismatch = shoppers.mismatch_cost[i] * (shoppers.custom[i] & ~offers.makes_custom[j])
@@ -177,7 +180,7 @@ def choose(
     outside = rng.gumbel(size=n)
     best = np.full(n, -np.inf)
     if len(i):  # each shopper's best offer (pairs come grouped by shopper); ties: probability 0
-        first = np.flatnonzero(np.diff(i, prepend=-1))
+        first = np.flatnonzero(np.concatenate(([True], i[1:] != i[:-1])))
         best[i[first]] = np.maximum.reduceat(utility, first)
     top = utility == best[i]
     chosen[i[top]] = j[top]

@@ -379,15 +379,21 @@ class ProductionEconomy(mesa.Model):
         )
         if len(considering) == 0:
             return
-        wx, wy = arrays.x[rows], arrays.y[rows]
-        returns = arrays.yearly_returns(rows)
-        for i in considering:
-            near = (wx - hh.x[i]) ** 2 + (wy - hh.y[i]) ** 2 <= p["workshop_reach"] ** 2
-            if near.any() and returns[near].mean() >= p["workshop_hurdle_return"]:
-                owner = HouseholdAccount(int(i))
-                workshop = HomeWorkshop(self, self._cell_of(int(i)), int(i), investor=owner)
-                workshop.count("entries")
-                hh.employer[i] = -1
+        # the workshops within reach of each household considering: its offers from workshops
+        recent_return = np.full(len(self.reach), np.nan)
+        recent_return[arrays.offer_id[rows]] = arrays.yearly_returns(rows)
+        k, j = self.reach.pairs(considering)
+        seen = recent_return[j]
+        k, seen = k[~np.isnan(seen)], seen[~np.isnan(seen)]
+        near = np.bincount(k, minlength=len(considering))
+        total = np.bincount(k, weights=seen, minlength=len(considering))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            imitating = (near > 0) & (total / near >= p["workshop_hurdle_return"])
+        for i in considering[imitating].tolist():
+            owner = HouseholdAccount(i)
+            workshop = HomeWorkshop(self, self._cell_of(i), i, investor=owner)
+            workshop.count("entries")
+            hh.employer[i] = -1
 
     def enter_factories(self) -> None:
         """Investors build a factory when unmet demand promises the hurdle rate on its capital."""
