@@ -253,7 +253,7 @@ class CentralFactory(Firm):
         """
         if not self.stores:
             return 0.0
-        days = np.mean([s.lead_time() for s in self.stores])
+        days = sum(s.lead_time() for s in self.stores) / len(self.stores)
         return self.model.p["holding_cost_rate"] * days / DAYS_PER_YEAR
 
     def fixed_cost_per_day(self) -> float:
@@ -297,17 +297,6 @@ class CentralFactory(Firm):
             hires = self.model.rng.permutation(free)[: wanted - len(self.workers)]
             hh.employer[hires] = self.unique_id
             self.workers.extend(int(i) for i in hires)
-
-    def pay_wages(self) -> None:
-        p = self.model.p
-        hh = self.model.households
-        idx = np.array(self.workers, dtype=np.int64)
-        if len(idx) == 0:
-            return
-        daily = p["wage_per_hour"] * p["hours_per_day"]
-        pay = np.where(hh.injured_days[idx] > 0, daily * p["sick_pay_share"], daily)
-        self.model.ledger.pay(self, Households(idx), pay, "wages")
-        hh.income_today[idx] += pay
 
     # --- orders and production ---
     def receive_order(self, store: RetailStore, quantity: int) -> None:
@@ -405,20 +394,29 @@ class CentralFactory(Firm):
     def in_process(self) -> int:
         return sum(lot.done for lot in self.lots)
 
-    def pay_daily_costs(self) -> None:
+    def daily_costs(self) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """Today's bills, which the model pays for all factories at once: wages (workers and
+        their pay; sick pay for the injured), and the capital charge, the overhead, and the
+        carrying cost of the units at its stores and on their way there."""
         p = self.model.p
-        self.pay_wages()
+        workers = np.array(self.workers, dtype=np.int64)
+        daily = p["wage_per_hour"] * p["hours_per_day"]
+        injured = self.model.households.injured_days[workers] > 0
+        wages = np.where(injured, daily * p["sick_pay_share"], daily)
         charge = capital_charge_per_day(
             self.capital, p["factory_capital_life_years"], p["interest_rate"]
         )
-        self.model.ledger.pay(self, OUTSIDE, charge, "capital charge")
-        self.model.ledger.pay(self, OUTSIDE, p["factory_overhead_per_day"], "overhead")
-        value = self.unit_cost_ex_carrying()
-        in_transit = dict.fromkeys(self.stores, 0)
-        for shipment in self.shipments:
-            in_transit[shipment.lot.store] += shipment.lot.done
-        for store in self.stores:
-            store.carry_inventory(value, in_transit[store])
+        per_unit_day = p["holding_cost_rate"] * self.unit_cost_ex_carrying() / DAYS_PER_YEAR
+        units = sum(s.on_hand for s in self.stores) + self.in_transit()
+        return (
+            workers,
+            wages,
+            {
+                "capital charge": charge,
+                "overhead": p["factory_overhead_per_day"],
+                "holding": units * per_unit_day,
+            },
+        )
 
     def close_day(self) -> bool:
         """Track solvency; True if the factory has gone bankrupt."""
@@ -572,13 +570,6 @@ class RetailStore(FixedAgent):
         self.shoppers_today = 0
         self.served_today = 0
         self.ordered_today = 0
-
-    def carry_inventory(self, value: float, in_transit: int) -> None:
-        """Pay the carrying cost of the units on hand and of `in_transit` units on their way
-        here, each worth `value` (its cost before carrying)."""
-        per_unit_day = self.model.p["holding_cost_rate"] * value / DAYS_PER_YEAR
-        units = self.on_hand + in_transit
-        self.model.ledger.pay(self.factory, OUTSIDE, units * per_unit_day, "holding")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -145,9 +145,7 @@ class ProductionEconomy(mesa.Model):
         self.work_in_workshops()
         for factory in self.factories():
             factory.receive_shipments()  # after hours: an L-day shipment covers L days of sales
-        for factory in self.factories():
-            factory.pay_daily_costs()
-        arrays.pay_fixed_costs(arrays.live(), self.ledger)
+        self.pay_daily_costs()
         hh.injured_days[hh.injured_days > 0] -= 1
         self.exit_bankrupt_firms()
         self.enter_workshops()
@@ -169,6 +167,25 @@ class ProductionEconomy(mesa.Model):
         hh.income_today += base
         spent = np.maximum(hh.cash, 0.0) * self.p["other_spending_rate"]
         self.ledger.pay(everyone, OUTSIDE, spent, "other household spending")
+
+    def pay_daily_costs(self) -> None:
+        """Factories pay wages, capital charge, overhead and carrying costs; workshops their
+        capital charge and overhead. One payment per kind of bill for all firms of a mode."""
+        factories = self.factories()
+        if factories:
+            bills = [factory.daily_costs() for factory in factories]
+            workers = np.concatenate([workers for workers, _, _ in bills])
+            wages = np.concatenate([wages for _, wages, _ in bills])
+            employer = np.repeat(np.arange(len(factories)), [len(w) for w, _, _ in bills])
+            payers = FirmList(factories, employer, FACTORY)
+            self.ledger.pay(payers, HouseholdAccount(workers), wages, "wages")
+            self.households.income_today[workers] += wages
+            each = FirmList(factories, np.arange(len(factories)), FACTORY)
+            for category in bills[0][2]:
+                amounts = np.array([costs[category] for _, _, costs in bills])
+                self.ledger.pay(each, OUTSIDE, amounts, category)
+        arrays = self.workshop_arrays
+        arrays.pay_fixed_costs(arrays.live(), self.ledger)
 
     def offers(self) -> Offers:
         """Today's offers of every store and workshop, as arrays by offer id for the choice."""
