@@ -515,21 +515,12 @@ class RetailStore(FixedAgent):
             math.sqrt(self.lead_time_variance),
         )
 
-    def sell(self, buyers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Serve buyers from stock in arrival order; returns (served, defective flags).
-
-        A shopper turned away who comes back tomorrow is one need, not two: demand and lost
-        sales count each need once, so retries do not inflate the forecast.
-        """
-        hh = self.model.households
-        served = buyers[: self.on_hand]
-        k = len(served)
-        turned_away = buyers[k:]
-        first_time = turned_away[~hh.turned_away[turned_away]]
-        new_needs = int((~hh.turned_away[served]).sum()) + len(first_time)
-        hh.turned_away[turned_away] = True
+    def serve(self, shoppers: int, new_needs: int) -> np.ndarray:
+        """Serve today's `shoppers` (of whom `new_needs` came with a need not yet counted)
+        from stock in arrival order; returns which of the served units are defective."""
+        k = min(shoppers, self.on_hand)
         self.demand_today += new_needs
-        self.shoppers_today += len(buyers)
+        self.shoppers_today += shoppers
         bad = 0
         if k and self.defective_on_hand:
             good = self.on_hand - self.defective_on_hand
@@ -539,11 +530,10 @@ class RetailStore(FixedAgent):
             defective[self.model.rng.permutation(k)[:bad]] = True
         self.on_hand -= k
         self.shelf.take(self.model.steps, k)
-        self.stocked_out |= k < len(buyers)
+        self.stocked_out |= k < shoppers
         self.defective_on_hand -= bad
-        self.factory.count("lost_sales", len(first_time))
         self.served_today += k
-        return served, defective
+        return defective
 
     def replenish(self) -> None:
         """Record the day's demand and order by the policy (push stores wait for the plan)."""

@@ -60,8 +60,20 @@ class Households:
         return self.p["good_value"] * self.p["marginal_utility_decay"] ** self.holdings[idx]
 
     def wear_out(self) -> None:
-        """Held units break at random; a broken unit no longer counts."""
-        self.holdings -= self.rng.binomial(self.holdings, 1.0 / self.p["good_lifetime_days"])
+        """Held units break at random, each with chance 1/lifetime a day; a broken unit no
+        longer counts.
+
+        Drawn as the number of units that break among all held, then which ones (uniformly,
+        without replacement): the same law as a binomial per household, and a few thousand
+        draws a day instead of one per household."""
+        held = np.cumsum(self.holdings)
+        units = int(held[-1]) if len(held) else 0
+        broken = int(self.rng.binomial(units, 1.0 / self.p["good_lifetime_days"]))
+        if broken == 0:
+            return
+        which = self.rng.choice(units, size=broken, replace=False)
+        owner = np.searchsorted(held, which, side="right")  # unit u belongs to the first
+        self.holdings -= np.bincount(owner, minlength=len(self))  # household whose cumsum > u
 
     def arrive_needs(self, day: int) -> int:
         """New needs at the day's demand-pattern rate; returns how many arrived."""

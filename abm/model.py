@@ -240,30 +240,44 @@ class ProductionEconomy(mesa.Model):
         self.sell_from_stores(buyers[~to_order], picks[~to_order])
 
     def sell_from_stores(self, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
-        """Stores serve their shoppers from stock; households pay the factories' prices."""
+        """Stores serve their shoppers from stock in arrival order; households pay the
+        factories' prices.
+
+        A shopper turned away who comes back tomorrow is one need, not two: demand and lost
+        sales count each need once, so retries do not inflate the forecast.
+        """
         if len(buyers) == 0:
             return
         hh = self.households
-        order = np.argsort(offer_ids, kind="stable")  # group buyers by store
-        stores, starts = np.unique(offer_ids[order], return_index=True)
+        order = np.argsort(offer_ids, kind="stable")  # group buyers by store, first come first
+        buyers = buyers[order]
+        ids, starts, shoppers = np.unique(offer_ids[order], return_index=True, return_counts=True)
+        stores = [self.sellers[j] for j in ids.tolist()]
+        store_of = np.repeat(np.arange(len(stores)), shoppers)
+        stock = np.array([store.on_hand for store in stores])
+        served = np.arange(len(buyers)) - starts[store_of] < stock[store_of]
+        new_need = ~hh.turned_away[buyers]
+        new_needs = np.bincount(store_of, weights=new_need, minlength=len(stores))
+        self.count(FACTORY, "lost_sales", int((new_need & ~served).sum()))
+        hh.turned_away[buyers[~served]] = True
+        defective = np.concatenate(
+            [
+                store.serve(n, int(needs))
+                for store, n, needs in zip(stores, shoppers.tolist(), new_needs, strict=True)
+            ]
+        )
         factories = self.factories()
         number = {factory: k for k, factory in enumerate(factories)}
-        served, defective, factory_of = [], [], []
-        for j, customers in zip(stores, np.split(buyers[order], starts[1:]), strict=True):
-            store = self.sellers[j]
-            units, flags = store.sell(customers)
-            served.append(units)
-            defective.append(flags)
-            factory_of.append(np.full(len(units), number[store.factory]))
-        served, defective = np.concatenate(served), np.concatenate(defective)
-        sellers = FirmList(factories, np.concatenate(factory_of), FACTORY)
-        paid = np.array([f.price for f in factories])[sellers.index]
-        self.ledger.pay(HouseholdAccount(served), sellers, paid, "sales")
-        hh.surplus_today[FACTORY] += float(np.sum(hh.willingness_to_pay(served) - paid))
+        factory_of = np.array([number[store.factory] for store in stores])[store_of[served]]
+        sellers = FirmList(factories, factory_of, FACTORY)
+        buyers = buyers[served]
+        paid = np.array([f.price for f in factories])[factory_of]
+        self.ledger.pay(HouseholdAccount(buyers), sellers, paid, "sales")
+        hh.surplus_today[FACTORY] += float(np.sum(hh.willingness_to_pay(buyers) - paid))
         self.count(FACTORY, "sales_value", float(paid.sum()))
-        hh.pending[served] = False
-        waited = hh.waiting_days[served]  # days since the need arose, retries included
-        self.deliver(sellers, served, defective, paid, waited)
+        hh.pending[buyers] = False
+        waited = hh.waiting_days[buyers]  # days since the need arose, retries included
+        self.deliver(sellers, buyers, defective, paid, waited)
 
     def order_from_workshops(self, buyers: np.ndarray, offer_ids: np.ndarray, price) -> None:
         """Households pay workshops up front (`price` by offer id) and join their queues."""
