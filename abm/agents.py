@@ -621,35 +621,18 @@ class HomeWorkshop(Firm):
         model.households.employer[owner] = NOBODY
         model.ledger.pay(investor, self, p["workshop_initial_cash"], "equity")
         self.buy_opening_feedstock(p["workshop_feedstock_lot"])
-        self.set_price()
+        # its price is set with every workshop's, before it first meets a shopper
 
     # --- technology and cost ---
     def process(self) -> Process:
         """Today's process at today's experience."""
-        tech = workshop_technology(np.array([self.experience]), self.model.steps, self.model.p)
         p = self.model.p
-        return Process(
-            labour_hours=float(tech.labour_hours[0]),
-            feedstock_per_unit=p["feedstock_per_unit"],
-            waste_share=tech.waste_share,
-            error_probability=float(tech.error_probability[0]),
-            poka_yoke=p["workshop_poka_yoke"],
-            inspection=p["workshop_inspection"],
-            injury_rate_per_hour=float(tech.injury_rate_per_hour[0]),
-        )
+        experience = np.array([self.experience])
+        return workshop_technology(experience, self.model.steps, p).take(0).process(p)
 
     def capacity(self) -> float:
         """Units a day the owner's hours allow with today's process."""
         return self.model.p["workshop_hours_per_day"] / self.process().labour_hours
-
-    def set_price(self) -> None:
-        self.arrays.set_prices(np.array([self.row]), self.model.steps)
-
-    def lead_time(self) -> float:
-        """Quoted days to delivery: the queue ahead, the build, local delivery."""
-        rows = np.array([self.row])
-        tech = self.arrays.technology(rows, self.model.steps)
-        return float(self.arrays.lead_times(rows, tech)[0])
 
     @property
     def queue(self) -> deque[Order]:
@@ -671,9 +654,6 @@ class HomeWorkshop(Firm):
             Order(int(b), day, price, int(w)) for b, w in zip(buyers, waited, strict=True)
         )
         self.arrays.queue_length[self.row] += len(buyers)
-
-    def in_transit(self) -> int:
-        return int(self.arrays.in_transit[self.row])
 
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""

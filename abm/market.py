@@ -94,13 +94,17 @@ class ReachIndex:
             return
         ids = waiting[:, 0].astype(np.int64)
         x, y, reach = waiting[:, 1], waiting[:, 2], waiting[:, 3]
-        found = self.tree.query_ball_point(np.column_stack([x, y]), reach + REACH_SLACK)
-        counts = np.array([len(f) for f in found], dtype=np.int64)
-        h = np.concatenate([np.asarray(f, dtype=np.int64) for f in found] + [np.empty(0, int)])
-        k = np.repeat(np.arange(len(x)), counts)
-        dx, dy = self.x[h] - x[k], self.y[h] - y[k]
-        keep = dx * dx + dy * dy <= reach[k] * reach[k]  # exact test, as the tree's is in floats
-        h, k = h[keep], k[keep]
+        found_h, found_k = [], []
+        for r in np.unique(reach):  # one tree search per reach (stores, workshops)
+            members = np.flatnonzero(reach == r)
+            offers = cKDTree(np.column_stack([x[members], y[members]]))
+            near = offers.sparse_distance_matrix(self.tree, r + REACH_SLACK, output_type="ndarray")
+            h, k = near["j"].astype(np.int64), members[near["i"]]
+            dx, dy = self.x[h] - x[k], self.y[h] - y[k]
+            keep = dx * dx + dy * dy <= r * r  # exact test, as the tree's is in floats
+            found_h.append(h[keep])
+            found_k.append(k[keep])
+        h, k = np.concatenate(found_h), np.concatenate(found_k)
         order = np.lexsort((k, h))  # by household, then by offer id
         h, k = h[order], k[order]
         # new ids are the largest: appended at the end of each household's row, order kept

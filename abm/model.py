@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import mesa
 import numpy as np
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from abm.agents import (
     FACTORY,
@@ -39,7 +39,10 @@ class ProductionEconomy(mesa.Model):
         super().__init__(rng=rng)
         self.p = validate(params)
         p = self.p
-        self.grid = OrthogonalMooreGrid((p["grid_width"], p["grid_height"]), random=self.random)
+        # the map: the model uses no cell neighbourhoods, so the grid quickest to build
+        self.grid = OrthogonalVonNeumannGrid(
+            (p["grid_width"], p["grid_height"]), random=self.random
+        )
         self.households = Households(p, self.rng)
         self.reach = ReachIndex(self.households.x, self.households.y)
         self.sellers: list = []  # every store and workshop ever opened, by offer id
@@ -61,6 +64,7 @@ class ProductionEconomy(mesa.Model):
         owners = self.rng.choice(len(hh), size=min(p["n_workshops"], len(hh)), replace=False)
         for owner in owners:
             HomeWorkshop(self, self._cell_of(owner), int(owner))
+        self.workshop_arrays.set_prices(self.workshop_arrays.live(), self.steps)
         self._place_factories(p["n_factories"])  # they hire among households without a workshop
         self.ledger.open_books(self.firm_cash())
         self.history = History()  # trailing windows behind shares, lead times and bullwhip

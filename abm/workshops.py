@@ -72,8 +72,20 @@ class Technology(NamedTuple):
     injury_rate_per_hour: np.ndarray
     waste_share: float  # the same for every workshop: it moves with 3D-printing progress only
 
-    def take(self, which: np.ndarray) -> Technology:
-        """The entries of the workshops `which` selects."""
+    def process(self, p: dict) -> Process:
+        """The production process of these workshops (of one, for a scalar entry)."""
+        return Process(
+            labour_hours=self.labour_hours,
+            feedstock_per_unit=p["feedstock_per_unit"],
+            waste_share=self.waste_share,
+            error_probability=self.error_probability,
+            poka_yoke=p["workshop_poka_yoke"],
+            inspection=p["workshop_inspection"],
+            injury_rate_per_hour=self.injury_rate_per_hour,
+        )
+
+    def take(self, which) -> Technology:
+        """The entries of the workshops `which` selects (an index gives one workshop's)."""
         return self._replace(
             labour_hours=self.labour_hours[which],
             capacity=self.capacity[which],
@@ -285,15 +297,7 @@ class WorkshopArrays:
         today's technology; feedstock limits output. Passed units leave for their buyers, first
         in first out; caught ones are remade. Then feedstock is reordered as needed."""
         p = self.p
-        process = Process(
-            labour_hours=tech.labour_hours,
-            feedstock_per_unit=p["feedstock_per_unit"],
-            waste_share=tech.waste_share,
-            error_probability=tech.error_probability,
-            poka_yoke=p["workshop_poka_yoke"],
-            inspection=p["workshop_inspection"],
-            injury_rate_per_hour=tech.injury_rate_per_hour,
-        )
+        process = tech.process(p)
         hours, lpu = p["workshop_hours_per_day"], tech.labour_hours
         by_feedstock = process.units_from(self.feedstock_kg[rows])
         queued, progress = self.queue_length[rows], self.progress_hours[rows]
