@@ -4,7 +4,7 @@ import mesa
 import numpy as np
 import pandas as pd
 from mesa.agentset import AbstractAgentSet
-from mesa.discrete_space import OrthogonalMooreGrid
+from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from abm import ProductionEconomy
 from abm.agents import CentralFactory, Consumer, FeedstockSupplier, HomeWorkshop, RetailStore
@@ -16,7 +16,7 @@ from .conftest import SMALL, run
 
 def test_agents_are_mesa_agents_on_a_discrete_grid(baseline_run):
     model = baseline_run
-    assert isinstance(model.grid, OrthogonalMooreGrid)
+    assert isinstance(model.grid, OrthogonalVonNeumannGrid)
     for cls in (Consumer, CentralFactory, RetailStore, HomeWorkshop, FeedstockSupplier):
         assert issubclass(cls, mesa.Agent)
     consumers = model.agents_by_type[Consumer]
