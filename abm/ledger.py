@@ -30,7 +30,7 @@ class IdentityViolation(RuntimeError):
 class Households:
     """A group of households as a payer or payee: their indices into the cash array."""
 
-    index: np.ndarray | int
+    index: np.ndarray | int | slice  # a slice: each household in it once (slice(None): all)
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ class Ledger:
         if who == OUTSIDE:
             (self.outflows if incoming else self.inflows)[category] += total
         elif isinstance(who, Households):
-            if isinstance(who.index, (int, np.integer)):
+            if isinstance(who.index, slice):  # each household in it once
+                self.household_cash[who.index] += signed
+            elif isinstance(who.index, (int, np.integer)):
                 self.household_cash[who.index] += np.sum(signed)
             else:
                 np.add.at(self.household_cash, who.index, signed)

@@ -165,7 +165,7 @@ class ProductionEconomy(mesa.Model):
     def pay_household_budgets(self) -> None:
         """Base income comes in from outside; households spend a share of savings outside."""
         hh = self.households
-        everyone = HouseholdAccount(np.arange(len(hh)))
+        everyone = HouseholdAccount(slice(None))
         base = np.full(len(hh), self.p["base_income_per_day"])
         self.ledger.pay(OUTSIDE, everyone, base, "base income")
         hh.income_today += base
