@@ -21,6 +21,24 @@ from the preset alone and the panel says why.
 
 Seed. SolaraViz's text input hands over a string (mesa #3516): the run turns it into an int, and
 a seed that is not a whole number >= 0 falls back to the default seed, with a note on the panel.
+
+Drawing (issue 6: a step in under 200 ms at the default size). The map and the charts are PNG
+images drawn by matplotlib on the server (`abm.portrayal.MapDrawing`, `LineChart`), shown by
+SolaraViz as components of its tabs. Before, they were Altair charts (Mesa's
+make_plot_component and an Altair space renderer): every step rebuilt each chart from the whole
+DataCollector table and sent it as a new Vega-Lite specification, which Solara's VegaLite widget
+re-embeds 100 ms after it arrives (a debounce) and Vega then compiles, parses and draws from
+scratch; a click on Step took 420-610 ms to a redrawn first tab. A new PNG costs the browser a
+few milliseconds. On the server each drawing keeps its figure while it is on screen and draws
+only what changed: the map's title, frame and cell numbers, and a chart's axes, title and
+legend, are drawn once (again when a chart's rounded axis range moves) and their pixels reused;
+each step draws the markers and the lines over them (matplotlib's blitting, 3-10 ms a drawing,
+where a full matplotlib chart takes 40-50 ms, most of it text). Mesa's own matplotlib
+components were not used: they build a new figure per frame and save it with a tight bounding
+box (80 ms for this map, 140 ms a chart). What is lost is Vega's hover tooltips and zoom. The
+model's verdict is computed once a day (`EconomyRun.verdict`), and each drawing is marked with
+the day it shows (`drawing_image`), so tests and the benchmark can tell when the page shows a
+new day.
 """
 
 from __future__ import annotations
@@ -31,29 +49,24 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-import altair as alt
-import pandas as pd
+import numpy as np
+import reacton.ipywidgets as rw
 import solara
-from mesa.visualization import SolaraViz, make_plot_component
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from mesa.visualization import SolaraViz
 
 from abm.agents import FACTORY, WORKSHOP
 from abm.metrics import BULLWHIP_WINDOW, SHARE_WINDOW
 from abm.model import ProductionEconomy
 from abm.parameters import DEFAULTS, PARAMETERS, ParameterError, peak_to_mean_ceiling
-from abm.portrayal import (
-    MODE_COLOURS,
-    MODE_COLOURS_LIGHT,
-    MapRenderer,
-    agent_portrayal,
-    inline_csv,
-    legend_html,
-    map_post_process,
-    vega_type,
-)
+from abm.portrayal import MODE_COLOURS, MODE_COLOURS_LIGHT, MapDrawing, legend_html, png_bytes
 from abm.scenarios import available, load_scenario
 from abm.verdict_panel import PANEL_STYLE, run_panel_html, verdict_panel_html
 from abm.viz_assets import AssetError, ensure_assets
@@ -65,10 +78,6 @@ DEFAULT_PRESET = "baseline"
 DEFAULT_SEED = 42
 SLIDER_STEPS = 100  # resolution of a float slider without an explicit step
 FLOAT_TOLERANCE = 1e-9  # a float slider "at the default" within this relative tolerance
-
-# Altair refuses to inline more than 5,000 rows by default; the map has one row per agent and a
-# chart one per day and series, so long runs and large maps pass that.
-alt.data_transformers.disable_max_rows()
 
 
 # --- controls ----------------------------------------------------------------------------------
@@ -242,43 +251,175 @@ class EconomyRun(ProductionEconomy):
         plan = plan_run(preset, seed, levers)
         super().__init__(rng=plan.seed, **plan.parameters)
         self.plan = plan
+        self._verdict: tuple[int, dict] | None = None  # (day, verdict)
+
+    def verdict(self) -> dict:
+        """The model's verdict, computed once a day (about 20 ms at the default size): the page
+        asks for it whenever the verdict panel redraws, also without a step."""
+        if self._verdict is None or self._verdict[0] != self.steps:
+            self._verdict = (self.steps, super().verdict())
+        return self._verdict[1]
+
+
+# --- charts ------------------------------------------------------------------------------------
+CHART_SIZE_PX = (440, 320)  # width, height
+CHART_DPI = 100
+CHART_MARGINS_PX = {"left": 46, "right": 14, "top": 38, "bottom": 88}  # around the plot
+CHART_FONT = 8  # points
+CHART_TITLE_CHARACTERS = 52  # a longer title wraps onto a second line
+CHART_INTERVALS = 5  # at most this many intervals between an axis' ticks
+CHART_MIN_DAYS = 30  # the day axis spans at least the first month, then grows in round steps
+LINE_WIDTH = 1.5
+
+
+def nice_ticks(low: float, high: float, integer: bool = False) -> np.ndarray:
+    """Round ticks covering [low, high], the first and last at or beyond them: the axis' range
+    (Vega's "nice" domain), which stays put from one day to the next until the data leave it."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        low, high = 0.0, 1.0
+    if high <= low:
+        high = low + 1
+    return MaxNLocator(CHART_INTERVALS, integer=integer).tick_values(low, high)
+
+
+def compact_number(value: float, position: int | None = None) -> str:
+    """A tick label that fits the margin: 0.25, 40, 3.5k, 1.2M."""
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:g}{suffix}"
+    return f"{value:g}"
+
+
+class LineChart:
+    """DataCollector columns against the day, drawn by matplotlib into a PNG.
+
+    The figure lives as long as the chart is on screen, and only the lines are drawn at each
+    step: the axes, ticks, title and legend are drawn (and their pixels saved) only when an
+    axis' rounded range changes, every few weeks of a run; in between, each frame restores
+    those pixels and draws the lines over them (matplotlib's blitting).
+    """
+
+    def __init__(self, series: dict[str, str], title: str) -> None:
+        width, height = CHART_SIZE_PX
+        margin = CHART_MARGINS_PX
+        self.figure = Figure(figsize=(width / CHART_DPI, height / CHART_DPI), dpi=CHART_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.axes = self.figure.add_axes(
+            (
+                margin["left"] / width,
+                margin["bottom"] / height,
+                1 - (margin["left"] + margin["right"]) / width,
+                1 - (margin["top"] + margin["bottom"]) / height,
+            )
+        )
+        self.columns = list(series)
+        self.lines = [
+            self.axes.plot([], [], color=colour, label=name, lw=LINE_WIDTH, animated=True)[0]
+            for name, colour in series.items()
+        ]
+        self.axes.set_title(
+            textwrap.fill(title, CHART_TITLE_CHARACTERS),
+            loc="left",
+            fontsize=CHART_FONT + 1,
+            fontweight="bold",
+        )
+        self.axes.set_xlabel("day", fontsize=CHART_FONT)
+        self.axes.tick_params(labelsize=CHART_FONT)
+        self.axes.yaxis.set_major_formatter(FuncFormatter(compact_number))
+        self.figure.legend(
+            handles=self.lines,
+            loc="lower left",
+            ncols=2,
+            fontsize=CHART_FONT,
+            frameon=False,
+            handlelength=1.5,
+            columnspacing=1.0,
+        )
+        self.ticks: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+        self.background = None
+
+    def png(self, table: dict[str, list]) -> bytes:
+        """The chart of `table` (column name -> one value a day, from day 0) as a PNG."""
+        values = [np.asarray(table[column], dtype=float) for column in self.columns]
+        days = np.arange(len(values[0]))
+        drawn = np.concatenate(values)
+        drawn = drawn[np.isfinite(drawn)]
+        low, high = (min(0.0, drawn.min()), max(0.0, drawn.max())) if drawn.size else (0, 1)
+        x = nice_ticks(0, max(len(days) - 1, CHART_MIN_DAYS), integer=True)
+        y = nice_ticks(low, high)
+        ticks = (tuple(x), tuple(y))
+        if ticks != self.ticks:
+            self.axes.set_xticks(x)
+            self.axes.set_yticks(y)
+            self.axes.set_xlim(x[0], x[-1])
+            self.axes.set_ylim(y[0], y[-1])
+            self.canvas.draw()  # everything but the (animated) lines
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+            self.ticks = ticks
+        else:
+            self.canvas.restore_region(self.background)
+        for line, column in zip(self.lines, values, strict=True):
+            line.set_data(days, column)
+            self.axes.draw_artist(line)
+        return png_bytes(self.canvas)
+
+
+DAY_CLASS = "abm-day-{day}"  # marks a drawing with the day it shows
+
+
+def drawing_image(png: bytes, day: int):
+    """A PNG on the page, as solara.Image shows one, marked with the day it shows (a CSS class):
+    a test or the benchmark can tell which day is on screen also when two days draw the same
+    picture (the image is then not sent again)."""
+    return rw.Image(
+        value=png, format="png", _dom_classes=["solara-image", DAY_CLASS.format(day=day)]
+    )
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    series: tuple[tuple[str, str], ...]  # (column, colour)
+    title: str
+
+
+@solara.component
+def ChartView(model, spec: ChartSpec, day: int):
+    """A chart on the page: its own figure while it is shown, a new PNG when the day or the
+    run changes."""
+    chart = solara.use_memo(lambda: LineChart(dict(spec.series), spec.title), [spec])
+    png = solara.use_memo(lambda: chart.png(model.datacollector.model_vars), [chart, model, day])
+    return drawing_image(png, day)
+
+
+def chart(series: dict[str, str], title: str, page: int):
+    """A chart component for SolaraViz on a tab: the series are DataCollector columns and their
+    colours, as for Mesa's make_plot_component."""
+    spec = ChartSpec(tuple(series.items()), title)
+
+    def chart_component(model):
+        return ChartView(model, spec, model.steps)
+
+    return chart_component, page
 
 
 # --- components --------------------------------------------------------------------------------
-CHART_WIDTH = 330
-CHART_HEIGHT = 200
+@solara.component
+def MapView(model, day: int):
+    """The map on the page: a drawing of its own for each run, a new PNG each day."""
+    drawing = solara.use_memo(lambda: MapDrawing(model), [model])
+    png = solara.use_memo(drawing.png, [drawing, day])
+    return drawing_image(png, day)
 
 
-def titled(title: str):
-    """Post-process for a Mesa plot: a title, a size that fits a card, the legend below, and
-    the table inlined as CSV (see `abm.portrayal.inline_csv`; the tooltip then names its
-    fields' types, which Altair can no longer read off a DataFrame)."""
-
-    def post_process(chart):
-        table = chart.data
-        if isinstance(table, pd.DataFrame):
-            chart.data = inline_csv(table)
-            chart.encoding.tooltip = [
-                alt.Tooltip(field=column, type=vega_type(table[column].to_numpy()))
-                for column in table.columns
-            ]
-        return (
-            chart.properties(title=title, width=CHART_WIDTH, height=CHART_HEIGHT)
-            .configure_legend(orient="bottom", columns=2, title=None, labelLimit=0)
-            .configure_title(anchor="start")
-        )
-
-    return post_process
+def map_panel(model):
+    """Households, stores, factories and workshops where they are (see abm.portrayal)."""
+    return MapView(model, model.steps)
 
 
 def by_mode(metric: str, light: bool = False) -> dict[str, str]:
     """The factory and workshop columns of a metric, in the modes' colours."""
     colours = MODE_COLOURS_LIGHT if light else MODE_COLOURS
     return {f"{metric}_factory": colours[FACTORY], f"{metric}_workshop": colours[WORKSHOP]}
-
-
-def chart(series: dict[str, str], title: str, page: int):
-    return make_plot_component(series, post_process=titled(title), backend="altair", page=page)
 
 
 MARKET, FIRMS, HARM, STOCK = range(4)  # the page's tabs
@@ -309,9 +450,10 @@ ORDER_COLOURS = {
 }
 
 
-# The first tab holds the map, the verdict and one chart: every component on the open tab is
-# redrawn at every step, and each Mesa chart costs about 50 ms of server time per frame.
+# The first tab holds the map, the verdict, one chart and the run panel; every component on the
+# open tab is redrawn at every step.
 COMPONENTS = [
+    (map_panel, MARKET),
     (verdict_panel, MARKET),
     chart(by_mode("share_units"), f"Market share of units sold ({SHARE_WINDOW}-day)", MARKET),
     (run_panel, MARKET),
@@ -353,18 +495,10 @@ COMPONENTS = [
 ]
 
 
-def map_renderer(model: ProductionEconomy) -> MapRenderer:
-    renderer = MapRenderer(model).setup_agents(agent_portrayal)
-    renderer.post_process = map_post_process
-    return renderer.render()
-
-
 def build_page(model: ProductionEconomy | solara.Reactive):
     """The SolaraViz page for a model (or a reactive model, as Mesa's own tests pass it)."""
-    run = model.value if isinstance(model, solara.Reactive) else model
     return SolaraViz(
         model,
-        map_renderer(run),
         components=COMPONENTS,
         model_params=model_params(),
         name=TITLE,

@@ -345,7 +345,9 @@ def app_server_step_ms(steps: int) -> float:
 
 
 def app_browser_step_ms(steps: int) -> float:
-    """Median time from a click on Step to the redrawn page, in Debian's chromium."""
+    """Median time from a click on Step to the redrawn page, in Debian's chromium: the day
+    counter, the map and every chart of the open tab show the new day and a frame of them is
+    painted (see abm.screenshot.press_step)."""
     import statistics
     import tempfile
 

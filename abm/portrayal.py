@@ -1,51 +1,48 @@
-"""The map: each agent's marker, the legend, and a lean Altair drawing of them.
+"""The map: each agent's marker, the legend, and a lean matplotlib drawing of them.
 
 Markers: one shape per agent type, colour by production mode (households: the mode they last
 bought from, grey before their first purchase), firm size by output. A firm's output is its mean
 units per day since it opened, read from its flow meter (a store's sales, a factory's shipped
 lots, a workshop's finished orders), relative to its nominal capacity, so a workshop running
 flat out looks as full as a factory running flat out although it makes a fraction of the units.
-Sizes are marker areas in square pixels, as matplotlib's scatter sizes are in square points.
+Sizes are marker areas in square pixels (the map is drawn at 72 dpi, where matplotlib's square
+points are square pixels).
 
-Drawing: `MapRenderer` is Mesa's SpaceRenderer with `LeanAltairBackend`, which builds the
-agents' table column-wise and sends a style shared by all agents once. Mesa's own backend builds
-its table row by row and sends every style attribute of every agent: at the default 2,000
-households that took about 300 ms and 640 kB per frame, too slow to watch.
+Drawing: `MapRenderer` is Mesa's SpaceRenderer on its matplotlib backend, which SolaraViz shows
+as a PNG: swapping an image costs the browser a few milliseconds, where Vega re-ran its whole
+pipeline on 2,000 agents at every step. `LeanMatplotlibBackend` reads the households' colours
+from the model's arrays in one operation (their places never change) and asks `agent_portrayal`
+only for the firms, where Mesa's backend builds a style object for every agent at every frame.
 """
 
 from __future__ import annotations
 
-import altair as alt
+import struct
+import zlib
+
 import numpy as np
-import pandas as pd
-from mesa.visualization import SpaceRenderer
-from mesa.visualization.backends import AltairBackend
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mesa.visualization.components import AgentPortrayalStyle
 
 from abm.agents import FACTORY, WORKSHOP, CentralFactory, Consumer, HomeWorkshop, RetailStore
-from abm.ledger import MODES
 
 MODE_COLOURS = {FACTORY: "#1f77b4", WORKSHOP: "#ff7f0e"}  # matplotlib's tab:blue, tab:orange
 MODE_COLOURS_LIGHT = {FACTORY: "#aec7e8", WORKSHOP: "#ffbb78"}  # second series of a mode
 NOT_BOUGHT_COLOUR = "#b0b0b0"
 
-# marker per agent type (matplotlib codes, which Mesa's Altair backend maps to Vega shapes)
+# marker per agent type (matplotlib codes)
 MARKERS: dict[type, str] = {
     Consumer: "o",
     RetailStore: "s",
     CentralFactory: "D",
     HomeWorkshop: "^",
 }
-AGENT_NAMES: dict[type, str] = {
-    Consumer: "household",
-    RetailStore: "store",
-    CentralFactory: "factory",
-    HomeWorkshop: "workshop",
-}
 # Households stay small so that 2,000 of them do not hide the firms; a firm grows from its
 # smallest to its largest area as its output approaches its nominal capacity.
-# One opacity and one edge colour for every marker keep the map's data small (see
-# LeanAltairBackend); households get no edge (width 0) and no tooltip.
+# Households get no edge (width 0).
 HOUSEHOLD_SIZE = 14.0
 MARKER_ALPHA = 0.85
 EDGE_COLOUR = "#202020"
@@ -56,7 +53,6 @@ FIRM_SIZES: dict[type, tuple[float, float]] = {
     HomeWorkshop: (25.0, 110.0),
 }
 FULL_OUTPUT = 1.0  # output/capacity at which a firm reaches its largest size
-TOOLTIP_DECIMALS = 2
 
 
 def daily_output(agent) -> float:
@@ -95,7 +91,7 @@ def household_colour(last_mode: int) -> str:
 
 
 def agent_portrayal(agent) -> AgentPortrayalStyle:
-    """Marker, colour and size of one agent on the map; firms get a tooltip."""
+    """Marker, colour and size of one agent on the map."""
     kind = type(agent)
     if kind is Consumer:
         return AgentPortrayalStyle(
@@ -115,126 +111,119 @@ def agent_portrayal(agent) -> AgentPortrayalStyle:
         edgecolors=EDGE_COLOUR,
         linewidths=FIRM_EDGE_WIDTH,
         zorder=1,
-        tooltip={"firm": firm_tooltip(agent)},
-    )
-
-
-def firm_tooltip(agent) -> str:
-    """What hovering a firm says: type, mode, output and price."""
-    return (
-        f"{AGENT_NAMES[type(agent)]} ({MODES[agent.mode]} mode): "
-        f"{daily_output(agent):.{TOOLTIP_DECIMALS}f} units/day since opening, "
-        f"price ${agent.price:.{TOOLTIP_DECIMALS}f}"
     )
 
 
 # --- drawing -------------------------------------------------------------------------------
-MAP_SIZE_PX = 330
-# Agent data -> Altair channel: (key in Mesa's agent data, field class, value class). Encodings
-# are built from these classes, never from `alt.value(...)` dicts or shorthand strings, which
-# Altair converts by hashing its whole schema (about 10 ms each).
-STYLE_CHANNELS = {
-    "size": ("size", alt.Size, alt.SizeValue),
-    "shape": ("shape", alt.Shape, alt.ShapeValue),
-    "opacity": ("opacity", alt.Opacity, alt.OpacityValue),
-    "fill": ("color", alt.Fill, alt.FillValue),
-    "stroke": ("stroke", alt.Stroke, alt.StrokeValue),
-    "strokeWidth": ("strokeWidth", alt.StrokeWidth, alt.StrokeWidthValue),
-}
+MAP_SIZE_PX = 330  # the map's square
+MAP_MARGINS_PX = {"left": 24, "right": 4, "top": 26, "bottom": 20}  # title, cell numbers
+MAP_DPI = 72  # a point is a pixel: marker areas in square pixels
+MAP_TITLE_SIZE = 13  # points, at 72 dpi pixels
+MAP_LABEL_SIZE = 10
+MAP_TICKS = 10  # at most this many intervals between cell numbers
+MAP_GRID = {"color": "#d0d0d0", "linewidth": 0.6, "linestyle": ":"}
+PNG_COMPRESSION = 1  # zlib's fastest level: a map is about 45 kB, a chart 20-40 kB
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_RGBA = (8, 6, 0, 0, 0)  # bit depth, colour type RGBA, deflate, no filter method, no interlace
 
 
-def _constant(values: np.ndarray):
-    """The single value of an array, or None if its values differ."""
-    first = values[0]
-    return first if (values == first).all() else None
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def vega_type(values: np.ndarray) -> str:
-    return "quantitative" if np.issubdtype(values.dtype, np.number) else "nominal"
+def png_bytes(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas' pixels as a PNG: every row unfiltered, deflated at zlib's fastest level.
 
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value
-
-
-class LeanAltairBackend(AltairBackend):
-    """Mesa's Altair backend, its agent table built column-wise instead of row by row.
-
-    One layer of points as in Mesa, but a style shared by every agent is sent once as an Altair
-    constant, and only what varies goes into the data. Sizes are areas in square pixels, shapes
-    Vega shape names (Mesa maps the portrayal's markers), colours colour strings (no colour map).
+    Twice as fast as Pillow's encoder (which tries five filters on every row) and, for flat
+    drawings like these, about as small.
     """
-
-    def draw_agents(self, arguments, chart_width: int = 450, chart_height: int = 350, **kwargs):
-        loc = arguments["loc"]
-        if loc.size == 0:
-            return None
-        xmin, xmax, ymin, ymax = self.space_drawer.get_viz_limits()
-        data = {"x": loc[:, 0], "y": loc[:, 1]}
-        encoding = {
-            "x": alt.X(field="x", type="quantitative", scale=alt.Scale(domain=[xmin, xmax])),
-            "y": alt.Y(field="y", type="quantitative", scale=alt.Scale(domain=[ymin, ymax])),
-        }
-        encoding["x"].axis = encoding["y"].axis = None
-        for channel, (key, field_class, value_class) in STYLE_CHANNELS.items():
-            values = np.asarray(arguments[key])
-            same = _constant(values)
-            if same is not None:
-                encoding[channel] = value_class(_plain(same))
-            elif any(v is not None for v in values):
-                data[channel] = values
-                encoding[channel] = field_class(
-                    field=channel, type=vega_type(values), scale=None, legend=None
-                )
-        tips = pd.DataFrame.from_records([t or {} for t in arguments["tooltip"]])
-        data |= {key: tips[key].to_numpy() for key in tips.columns}
-        encoding["tooltip"] = [
-            alt.Tooltip(field=key, type=vega_type(tips[key].to_numpy())) for key in tips.columns
-        ]
-        return alt.Chart(
-            data=inline_csv(pd.DataFrame(data)),
-            mark=alt.MarkDef(type="point", filled=True),
-            encoding=alt.FacetedEncoding(**encoding),
-            width=chart_width,
-            height=chart_height,
-        )
-
-
-def inline_csv(table: pd.DataFrame) -> alt.InlineData:
-    """A table as one CSV string inside the chart, its numeric columns parsed as numbers.
-
-    Solara's renderer walks every node of a chart's specification on every frame, and Altair
-    checks and copies every row: a table of 2,000 agents as JSON records costs both about 20,000
-    nodes, as a CSV string one.
-    """
-    numeric = {c: "number" for c in table.columns if pd.api.types.is_numeric_dtype(table[c])}
-    return alt.InlineData(
-        values=table.to_csv(index=False), format=alt.CsvDataFormat(type="csv", parse=numeric)
+    pixels = np.asarray(canvas.buffer_rgba())
+    height, width, _ = pixels.shape
+    rows = np.zeros((height, 1 + pixels[0].size), dtype=np.uint8)  # filter byte 0: none
+    rows[:, 1:] = pixels.reshape(height, -1)
+    header = struct.pack(">II5B", width, height, *PNG_RGBA)
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION))
+        + _png_chunk(b"IEND", b"")
     )
 
 
-class MapRenderer(SpaceRenderer):
-    """Mesa's SpaceRenderer on the lean Altair backend, sized for the page.
+def household_groups(last_mode: np.ndarray) -> dict[str, np.ndarray]:
+    """Which households (a mask each) take which colour, from their last_mode codes."""
+    bought = {colour: last_mode == mode for mode, colour in MODE_COLOURS.items()}
+    return {**bought, NOT_BOUGHT_COLOUR: ~np.isin(last_mode, list(MODE_COLOURS))}
 
-    SolaraViz's Reset copies the renderer as `type(renderer)(model, backend)` (and drops the
-    drawing options set up before), so the backend and the size are chosen here.
+
+class MapDrawing:
+    """One run's map as a PNG, drawn by matplotlib.
+
+    The title, the frame and the cell numbers are drawn once and their pixels kept; each frame
+    restores them and draws the markers over them (matplotlib's blitting): one marker
+    collection per household colour (matplotlib stamps a single marker fast) and one per firm
+    type. Households never move, so their places are read once; their colours come from the
+    model's arrays in one operation, and only the firms (about 100) go through
+    `agent_portrayal`.
     """
 
-    SIZE = {"chart_width": MAP_SIZE_PX, "chart_height": MAP_SIZE_PX}
+    def __init__(self, model) -> None:
+        self.model = model
+        consumers = list(model.agents_by_type.get(Consumer, []))
+        self.household_rows = np.array([c.index for c in consumers], dtype=np.int64)
+        self.household_xy = np.array([c.cell.coordinate for c in consumers], float).reshape(-1, 2)
+        margin = MAP_MARGINS_PX
+        wide = margin["left"] + MAP_SIZE_PX + margin["right"]
+        high = margin["bottom"] + MAP_SIZE_PX + margin["top"]
+        self.figure = Figure(figsize=(wide / MAP_DPI, high / MAP_DPI), dpi=MAP_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        side = (MAP_SIZE_PX / wide, MAP_SIZE_PX / high)
+        self.axes = self.figure.add_axes((margin["left"] / wide, margin["bottom"] / high, *side))
+        width, height = model.grid.dimensions
+        self.axes.set_xlim(-0.5, width - 0.5)
+        self.axes.set_ylim(-0.5, height - 0.5)
+        for axis in (self.axes.xaxis, self.axes.yaxis):
+            axis.set_major_locator(MaxNLocator(MAP_TICKS, integer=True))
+        self.axes.tick_params(labelsize=MAP_LABEL_SIZE, length=2, pad=2)
+        self.axes.grid(**MAP_GRID)
+        self.axes.set_title(MAP_TITLE, loc="left", fontsize=MAP_TITLE_SIZE, fontweight="bold")
 
-    def __init__(self, model, backend: str = "altair") -> None:
-        super().__init__(model, backend=backend)
-        if backend == "altair":
-            self.backend_renderer = LeanAltairBackend(self.space_drawer)
-            self.backend_renderer.initialize_canvas()
-        self.draw_space_kwargs = {**self.SIZE, "xlabel": "", "ylabel": ""}
-        self.draw_agent_kwargs = dict(self.SIZE)
+        def markers(marker: str, **style):
+            return self.axes.scatter([], [], marker=marker, animated=True, **style)
 
-    def setup_structure(self, **kwargs) -> MapRenderer:
-        return super().setup_structure(**{**self.draw_space_kwargs, **kwargs})
+        household = {"s": HOUSEHOLD_SIZE, "linewidths": 0, "alpha": MARKER_ALPHA}
+        self.households = {
+            colour: markers(MARKERS[Consumer], color=colour, **household)
+            for colour in household_groups(np.array([], dtype=np.int64))
+        }
+        self.firms = {
+            kind: markers(MARKERS[kind], edgecolors=EDGE_COLOUR, linewidths=FIRM_EDGE_WIDTH)
+            for kind in FIRM_SIZES
+        }
+        self.canvas.draw()  # title, frame, cell numbers: the markers are drawn by png()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
-    def setup_agents(self, agent_portrayal, **kwargs) -> MapRenderer:
-        return super().setup_agents(agent_portrayal, **{**self.draw_agent_kwargs, **kwargs})
+    def png(self) -> bytes:
+        """The map of the model's current day."""
+        self.canvas.restore_region(self.background)
+        last_mode = self.model.households.last_mode[self.household_rows]
+        for colour, rows in household_groups(last_mode).items():
+            self.households[colour].set_offsets(self.household_xy[rows])
+            self.axes.draw_artist(self.households[colour])
+        firms_of = {
+            RetailStore: self.model.stores(),
+            CentralFactory: self.model.factories(),
+            HomeWorkshop: self.model.workshops(),
+        }
+        for kind, markers in self.firms.items():
+            firms = firms_of[kind]
+            styles = [agent_portrayal(firm) for firm in firms]
+            markers.set_offsets(np.array([f.cell.coordinate for f in firms], float).reshape(-1, 2))
+            markers.set_sizes([style.size for style in styles])
+            markers.set_facecolors([to_rgba(style.color, style.alpha) for style in styles])
+            markers.set_edgecolors([to_rgba(style.edgecolors, style.alpha) for style in styles])
+            self.axes.draw_artist(markers)
+        return png_bytes(self.canvas)
 
 
 # --- the map's title and legend --------------------------------------------------------------
@@ -257,8 +246,3 @@ def legend_html() -> str:
         for symbol, colour, label in LEGEND_ENTRIES
     )
     return f'<div class="abm-panel"><h4>Map</h4><p>{items}{MAP_NOTE}</p></div>'
-
-
-def map_post_process(chart):
-    """The map's title."""
-    return chart.properties(title=alt.TitleParams(MAP_TITLE, anchor="start"))

@@ -4,9 +4,11 @@ rendered in process and driven through Step and Reset, as Mesa's own viz tests d
 from __future__ import annotations
 
 import inspect
+import io
 import math
 
 import ipyvuetify as v
+import ipywidgets
 import numpy as np
 import pytest
 import solara
@@ -17,15 +19,17 @@ from abm.parameters import DEFAULTS, PARAMETERS
 from abm.portrayal import (
     FIRM_SIZES,
     HOUSEHOLD_SIZE,
+    MAP_SIZE_PX,
     MARKERS,
     MODE_COLOURS,
     NOT_BOUGHT_COLOUR,
-    MapRenderer,
+    MapDrawing,
     agent_portrayal,
     daily_output,
     firm_size,
-    inline_csv,
+    household_groups,
     legend_html,
+    png_bytes,
 )
 from abm.scenarios import available, load_scenario
 from abm.verdict_panel import (
@@ -154,7 +158,6 @@ def test_each_agent_type_has_its_own_marker_and_firms_their_modes_colour(stepped
         style = agent_portrayal(firm)
         assert style.marker == MARKERS[kind]
         assert style.color == MODE_COLOURS[firm.mode]
-        assert f"{firm.price:.2f}" in style.tooltip["firm"]
 
 
 def test_firm_size_grows_with_output(stepped):
@@ -170,32 +173,117 @@ def test_firm_size_grows_with_output(stepped):
     assert firm_size(new_store) == largest
 
 
-def test_the_map_sends_one_csv_row_per_agent(stepped):
-    renderer = MapRenderer(stepped).setup_agents(agent_portrayal)
-    spec = renderer.draw_agents().to_dict()
-    rows = spec["datasets"][spec["data"]["name"]].strip().splitlines()  # one CSV string
-    assert len(rows) == 1 + len(list(stepped.grid.agents))
-    header = rows[0].split(",")
-    assert {"x", "y", "size", "shape", "fill"} <= set(header)
-    assert spec["encoding"]["opacity"] == {"value": pytest.approx(0.85)}  # shared: sent once
-    assert spec["data"]["format"]["parse"]["x"] == "number"
+def _png(data: bytes):
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
 
 
-def test_a_reset_renderer_keeps_the_lean_backend_and_size(stepped):
-    from mesa.visualization.solara_viz import copy_renderer
+def test_the_map_draws_every_household_and_firm_as_portrayed(stepped):
+    drawing = MapDrawing(stepped)
+    image = _png(drawing.png())
+    assert image.width > MAP_SIZE_PX and image.height > MAP_SIZE_PX
+    drawn = {colour: len(markers.get_offsets()) for colour, markers in drawing.households.items()}
+    portrayed: dict[str, int] = {}
+    for consumer in stepped.agents_by_type[Consumer]:
+        colour = agent_portrayal(consumer).color
+        portrayed[colour] = portrayed.get(colour, 0) + 1
+    assert {colour: n for colour, n in drawn.items() if n} == portrayed
+    firms_of = {
+        RetailStore: stepped.stores(),
+        CentralFactory: stepped.factories(),
+        HomeWorkshop: stepped.workshops(),
+    }
+    for kind, markers in drawing.firms.items():
+        firms = firms_of[kind]
+        assert len(markers.get_offsets()) == len(firms) > 0
+        assert list(markers.get_sizes()) == [agent_portrayal(f).size for f in firms]
+        assert tuple(markers.get_offsets()[0]) == firms[0].cell.coordinate
 
-    renderer = MapRenderer(stepped).setup_agents(agent_portrayal)
-    copy = copy_renderer(renderer, app.EconomyRun(**SMALL))
-    assert type(copy.backend_renderer) is type(renderer.backend_renderer)
-    assert copy.draw_agent_kwargs == renderer.draw_agent_kwargs
+
+def test_household_groups_cover_every_household_once():
+    groups = household_groups(np.array([0, 1, -1, 1, 0, 0]))
+    assert sum(mask.astype(int) for mask in groups.values()).tolist() == [1] * 6
+    assert groups[MODE_COLOURS[FACTORY]].tolist() == [True, False, False, False, True, True]
+    assert groups[NOT_BOUGHT_COLOUR].tolist() == [False, False, True, False, False, False]
 
 
-def test_inline_csv_parses_numbers_only():
-    import pandas as pd
+def test_a_png_holds_the_canvas_pixels(stepped):
+    drawing = MapDrawing(stepped)
+    drawing.png()
+    pixels = np.asarray(drawing.canvas.buffer_rgba())
+    assert (np.asarray(_png(png_bytes(drawing.canvas))) == pixels).all()
 
-    data = inline_csv(pd.DataFrame({"day": [1, 2], "mode": ["a", "b"], "v": [0.5, math.nan]}))
-    assert data.format.parse == {"day": "number", "v": "number"}
-    assert data.values.splitlines() == ["day,mode,v", "1,a,0.5", "2,b,"]
+
+# --- charts ------------------------------------------------------------------------------------
+def _chart_specs() -> list[tuple[int, app.ChartSpec]]:
+    specs = []
+    for component, page in app.COMPONENTS:
+        for cell in component.__closure__ or ():
+            if isinstance(cell.cell_contents, app.ChartSpec):
+                specs.append((page, cell.cell_contents))
+    return specs
+
+
+def test_every_chart_plots_columns_of_the_table(stepped):
+    pages = [page for page, _ in _chart_specs()]
+    assert [pages.count(page) for page in range(4)] == [1, 5, 6, 4]
+    for _, spec in _chart_specs():
+        columns = {column for column, _ in spec.series}
+        assert columns <= set(stepped.datacollector.model_vars), spec.title
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "integer"), [(0, 0.62, False), (0, 61, True), (-3.5, 1200, False)]
+)
+def test_nice_ticks_cover_the_data_with_round_ends(low, high, integer):
+    ticks = app.nice_ticks(low, high, integer)
+    assert ticks[0] <= low and ticks[-1] >= high
+    assert len(ticks) <= app.CHART_INTERVALS + 2
+    assert np.allclose(np.diff(ticks), ticks[1] - ticks[0])
+
+
+def test_nice_ticks_of_flat_or_missing_data_still_make_an_axis():
+    assert list(app.nice_ticks(0, 0)) == list(app.nice_ticks(0, 1))
+    assert list(app.nice_ticks(math.nan, math.nan)) == list(app.nice_ticks(0, 1))
+
+
+def test_tick_labels_are_compact():
+    assert app.compact_number(0.25) == "0.25"
+    assert app.compact_number(40) == "40"
+    assert app.compact_number(3500) == "3.5k"
+    assert app.compact_number(-1_200_000) == "-1.2M"
+
+
+def test_a_chart_draws_the_columns_and_redraws_its_axes_only_when_they_move():
+    chart = app.LineChart({"a": "#1f77b4", "b": "#ff7f0e"}, "A chart")
+    full_draws = []
+    draw = chart.canvas.draw
+    chart.canvas.draw = lambda: (full_draws.append(1), draw())
+
+    table = {"a": [0.0, 0.5, 0.4], "b": [1.0, math.nan, 0.6]}
+    first = _png(chart.png(table))
+    assert first.size == app.CHART_SIZE_PX
+    assert list(chart.lines[0].get_ydata()) == table["a"]
+    assert list(chart.lines[1].get_xdata()) == [0, 1, 2]
+    assert len(full_draws) == 1
+    table = {"a": [*table["a"], 0.7], "b": [*table["b"], 0.2]}  # a day later, inside the axes
+    second = _png(chart.png(table))
+    assert len(full_draws) == 1  # only the lines, over the saved axes
+    assert np.asarray(second).tolist() != np.asarray(first).tolist()
+    chart.png({"a": [*table["a"], 250.0], "b": [*table["b"], 0.0]})  # off the y axis
+    assert len(full_draws) == 2
+    assert chart.axes.get_ylim()[1] >= 250
+
+
+def test_the_day_axis_spans_the_first_month_then_grows():
+    chart = app.LineChart({"a": "#1f77b4"}, "A chart")
+    chart.png({"a": [1.0]})
+    assert chart.axes.get_xlim() == (0, app.CHART_MIN_DAYS)
+    chart.png({"a": [1.0] * 45})
+    assert chart.axes.get_xlim()[1] >= 44
 
 
 def test_bullwhip_chart_columns_sum_the_stores_logs(stepped):
@@ -277,6 +365,20 @@ def test_verdict_of_a_real_run(stepped):
     assert "Verdict, day 30" in verdict_html(view)
 
 
+def test_the_verdict_is_computed_once_a_day(monkeypatch):
+    model = app.EconomyRun(**SMALL)
+    calls = []
+    verdict = app.ProductionEconomy.verdict
+    monkeypatch.setattr(
+        app.ProductionEconomy, "verdict", lambda self: (calls.append(self.steps), verdict(self))[1]
+    )
+    model.step()
+    first = model.verdict()
+    assert model.verdict() is first and calls == [1]
+    model.step()
+    assert model.verdict()["days"] == 2 and calls == [1, 2]
+
+
 def test_run_panel_lists_preset_levers_and_notes_escaped():
     model = app.EconomyRun(preset="custom-niche", seed="x<script>", n_factories=4, **SMALL)
     lines = run_lines(model, app.LEVER_LABELS)
@@ -329,6 +431,12 @@ def _html(rc) -> str:
     return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
 
 
+def _drawn_days(rc) -> list[str]:
+    """The day each image on the open tab is marked with (the map, then the chart)."""
+    images = rc.find(ipywidgets.Image).widgets
+    return [c for image in images for c in image._dom_classes if c.startswith("abm-day-")]
+
+
 def test_the_served_page_renders_with_its_controls():
     _, rc = _render(app.Page())
     rc.find(v.Btn, children=["Step"]).assert_single()
@@ -348,6 +456,7 @@ def test_step_and_reset_with_new_controls():
     step.fire_event("click", {})
     assert model.value.steps == 2
     assert "Verdict, day 2" in _html(rc)
+    assert _drawn_days(rc) == ["abm-day-2", "abm-day-2"]  # the map and the chart
 
     rc.find(v.Slider, label="Factories at the start").widget.v_model = 5
     rc.find(v.Slider, label="Households").widget.v_model = 300
@@ -360,8 +469,10 @@ def test_step_and_reset_with_new_controls():
     assert len(run.factories()) == 5 and len(run.households) == 300
     assert run.plan.seed == 7 and run.p["custom_share"] == 0.6
     assert "Factories at the start: 5" in _html(rc)
+    assert _drawn_days(rc) == ["abm-day-0", "abm-day-0"]  # the new run's
     rc.find(v.Btn, children=["Step"]).widget.fire_event("click", {})
     assert run.steps == 1
+    assert _drawn_days(rc) == ["abm-day-1", "abm-day-1"]
 
 
 def test_a_bad_seed_does_not_break_reset():
