@@ -8,11 +8,13 @@ flat out looks as full as a factory running flat out although it makes a fractio
 Sizes are marker areas in square pixels (the map is drawn at 72 dpi, where matplotlib's square
 points are square pixels).
 
-Drawing: `MapRenderer` is Mesa's SpaceRenderer on its matplotlib backend, which SolaraViz shows
-as a PNG: swapping an image costs the browser a few milliseconds, where Vega re-ran its whole
-pipeline on 2,000 agents at every step. `LeanMatplotlibBackend` reads the households' colours
-from the model's arrays in one operation (their places never change) and asks `agent_portrayal`
-only for the firms, where Mesa's backend builds a style object for every agent at every frame.
+Drawing: `MapDrawing` draws the map with matplotlib into a PNG, which the page shows as an
+image: swapping an image costs the browser a few milliseconds, where Vega re-ran its whole
+pipeline on 2,000 agents at every step. It reads the households' colours from the model's
+arrays in one operation (their places never change), asks `agent_portrayal` only for the firms,
+and draws only the markers at each step (see `MapDrawing`). Mesa's own SpaceRenderer on its
+matplotlib backend builds a style object for every agent, redraws the whole figure and saves it
+with a tight bounding box: about 80 ms a frame for this map, against about 10 ms.
 """
 
 from __future__ import annotations

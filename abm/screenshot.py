@@ -21,7 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from abm.app import DEFAULT_HOST, DEFAULT_PRESET, free_port, solara_command, solara_environment
+from abm.app import (
+    DAY_CLASS,
+    DEFAULT_HOST,
+    DEFAULT_PRESET,
+    free_port,
+    solara_command,
+    solara_environment,
+)
 from abm.viz_assets import ensure_assets
 
 CHROMIUM = os.environ.get("ABM_CHROMIUM", "/usr/bin/chromium")
@@ -173,7 +180,7 @@ def wait_for_day(page, day: int) -> None:
 
 # Before a step: remember every drawing of the open tab (Vega replaces its canvas when it
 # redraws). After it: the day counter shows the new day, and so does every drawing, loaded. An
-# image marked with its day (class abm-day-N, see abm.app.drawing_image) must be marked with the
+# image marked with its day (class abm-day-N, see abm.app.DAY_CLASS) must be marked with the
 # new day (two days may draw the same picture, and then the same image stays); an unmarked image
 # must have a new source.
 MARK_DRAWINGS = f"""() => {{
@@ -186,8 +193,8 @@ REDRAWN = f"""([count, day]) => {{
         `boolean(//*[text()="Time: ${{day}}.0"])`, document, null, XPathResult.BOOLEAN_TYPE, null
     );
     const drawings = [...document.querySelectorAll("{DRAWINGS}")];
-    const shows = d => [...d.classList].some(c => c.startsWith("abm-day-"))
-        ? d.classList.contains(`abm-day-${{day}}`) : d.src !== d.abmBefore;
+    const shows = d => [...d.classList].some(c => c.startsWith("{DAY_CLASS.format(day="")}"))
+        ? d.classList.contains(`{DAY_CLASS.format(day="")}${{day}}`) : d.src !== d.abmBefore;
     return counter.booleanValue && drawings.length >= count && drawings.every(d =>
         d.tagName === "IMG" ? shows(d) && d.complete && d.naturalWidth > 0
                             : d.abmBefore === undefined);
