@@ -5,4 +5,5 @@ from abm.model import ProductionEconomy
 from abm.parameters import DEFAULTS, PARAMETERS, ParameterError
 
 __all__ = ["ProductionEconomy", "PARAMETERS", "DEFAULTS", "ParameterError"]
-__version__ = "0.2.0"  # bumped when the same seed gives different results (0.2: speed work of issue 6)
+# bumped whenever the same seed gives different results (0.2: the speed work of issue 6)
+__version__ = "0.2.0"
