@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from mesa import Agent
@@ -567,9 +568,8 @@ class RetailStore(FixedAgent):
 # ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Order:
-    """A household's paid order in a workshop's queue."""
+class Order(NamedTuple):
+    """A household's paid order in a workshop's queue (a tuple: thousands are made a day)."""
 
     household: int
     day: int

@@ -105,7 +105,7 @@ class ReachIndex:
             found_h.append(h[keep])
             found_k.append(k[keep])
         h, k = np.concatenate(found_h), np.concatenate(found_k)
-        order = np.lexsort((k, h))  # by household, then by offer id
+        order = np.argsort(h * len(ids) + k)  # by household, then by offer id (k is in id order)
         h, k = h[order], k[order]
         # new ids are the largest: appended at the end of each household's row, order kept
         self.offer = np.insert(self.offer, self.indptr[h + 1], ids[k])
