@@ -175,7 +175,8 @@ def economy_rows(sizes, days: int, baseline_us: float) -> tuple[list[Row], list[
 
 
 # --- sweeps ----------------------------------------------------------------------------------
-SWEEP_RUNS = 16  # runs of the throughput sweep: eight per worker at two workers
+SWEEP_RUNS = 32  # runs of the throughput sweep: sixteen per worker at two workers, so that
+# the wait for the last run (a worker idles while the other finishes) is a small share
 SWEEP_CONSUMERS = 1_000  # the run size the overhead target is stated at
 QUICK_SWEEP = (4, 200, 10)  # runs, consumers, days
 FLAT_MEMORY_RUNS = (100, 10_000)  # sweep sizes whose driver memory is compared
@@ -188,7 +189,7 @@ TINY_RUN = {
     "grid_height": 5,
 }
 WARM_UP_DAYS = 30  # a short run first, so neither the plain runs nor the sweep pay for imports
-OVERHEAD_ROUNDS = 2  # plain loop and 1-worker sweep, alternated
+ROUNDS = 2  # the plain loop and the 1- and 2-worker sweeps, alternated
 TARGET_SCALING = 0.9  # speed-up at 2 workers over 2
 TARGET_OVERHEAD = 0.05  # sweep time per run over a plain run's time, minus one
 
@@ -221,15 +222,19 @@ def sweep_seconds(spec: dict, **backend) -> float:
     return seconds
 
 
-def _warm_up() -> None:
-    """What a worker does first: import the model (mesa, pandas, scipy...)."""
-    import abm.model  # noqa: F401
+def _started() -> None:
+    """A task that returns once its worker has been set up."""
 
 
 def local_pool(workers: int) -> ProcessPoolExecutor:
-    """Local worker processes, started and warmed up before the clock starts (as Dask's are)."""
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    for done in [pool.submit(_warm_up) for _ in range(workers)]:
+    """Local worker processes, set up as `abm sweep` sets up its own, and started before the
+    clock starts (as Dask's are)."""
+    from abm.sweep.backends import start_worker
+
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
+    )
+    for done in [pool.submit(_started) for _ in range(workers)]:
         done.result()
     return pool
 
@@ -260,14 +265,15 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
     spec = throughput_spec(runs, consumers, days)
     print(f"  sweeps of {runs} runs at {consumers:,} consumers ...", file=sys.stderr, flush=True)
     plain_runs_seconds(throughput_spec(1, consumers, WARM_UP_DAYS))  # imports and caches
-    # in this process, as the 1-worker sweep runs; alternated and the best of each kept, so a
-    # busy moment of a shared machine does not pass for overhead (or hide it)
-    plain, one = float("inf"), float("inf")
-    for _ in range(OVERHEAD_ROUNDS):
-        plain = min(plain, plain_runs_seconds(spec))
-        one = min(one, sweep_seconds(spec, workers=1))
+    # the plain loop runs in this process, as the 1-worker sweep does; the three are
+    # alternated and the best time of each kept, so that a busy moment of a shared machine
+    # passes neither for overhead nor for poor scaling (nor hides them)
+    plain, one, two = float("inf"), float("inf"), float("inf")
     with local_pool(2) as pool:
-        two = sweep_seconds(spec, executor=pool, workers=2)
+        for _ in range(ROUNDS):
+            plain = min(plain, plain_runs_seconds(spec))
+            one = min(one, sweep_seconds(spec, workers=1))
+            two = min(two, sweep_seconds(spec, executor=pool, workers=2))
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=":0"

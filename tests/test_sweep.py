@@ -241,7 +241,7 @@ def test_a_dead_worker_is_replaced_and_its_runs_redone(reference, tmp_path):
 # --- interruption and resume ---------------------------------------------------------------------
 # Sweeps that are interrupted run long enough (a second or more per run) that the signal always
 # lands midway, however fast the machine.
-SLOW_STEPS = 200
+SLOW_STEPS = 500  # about a second per run at this size (0.44 s at 200 days)
 
 
 def _slow_spec(tmp_path: Path) -> Path:

@@ -32,9 +32,21 @@ class InlineExecutor(cf.Executor):
         return future
 
 
-def _ignore_interrupt() -> None:
-    """Worker processes leave Ctrl-C to the driver, which shuts them down."""
+def start_worker() -> None:
+    """Set up a local worker process before its first task.
+
+    Ctrl-C is left to the driver, which shuts the workers down. The model is imported, and the
+    native libraries it loads (OpenBLAS, through numpy and scipy) are limited to one thread
+    each: a worker is meant to use one core, and OpenBLAS keeps a thread per core that would
+    compete with the other workers for the cores. (Dask's nanny sets the same limits for its
+    workers.)
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    import abm.model  # noqa: F401  (loads numpy, scipy and their OpenBLAS)
+
+    threadpool_limits(limits=1)
 
 
 class Backend:
@@ -79,7 +91,7 @@ class ProcessBackend(Backend):
         return cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_interrupt,
+            initializer=start_worker,
         )
 
     def restart(self) -> bool:
