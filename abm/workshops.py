@@ -4,8 +4,9 @@ numpy operations: their technology, prices, quotes, fixed costs, solvency and qu
 Every workshop is also a Mesa agent (`abm.agents.HomeWorkshop`), a view on one row of these
 arrays, as `Consumer` is on the households'. Rows are never moved or reused: a closed
 workshop's row stays, with `alive` False, so an agent's row is fixed for its life and row order
-is the order in which workshops opened. What only a working workshop does (build, dispatch,
-deliver) stays on the agent: on a given day few workshops have orders.
+is the order in which workshops opened. The day's work of all workshops with orders is one
+batch too; what is done per order (queueing it, refunding it when a workshop closes) stays on
+the agent.
 """
 
 from __future__ import annotations
@@ -141,12 +142,8 @@ class Units(NamedTuple):
 
     @classmethod
     def none(cls) -> Units:
-        return cls(
-            *(
-                np.empty(0, dtype=t)
-                for t in (np.int64, np.int64, bool, float, np.int64, np.int64, np.int64)
-            )
-        )
+        kinds = {"defective": bool, "paid": float}  # the other fields are whole numbers
+        return cls(*(np.empty(0, dtype=kinds.get(name, np.int64)) for name in cls._fields))
 
     def take(self, which: np.ndarray) -> Units:
         return Units(*(column[which] for column in self))
@@ -216,12 +213,14 @@ class WorkshopArrays:
         p = self.p
         return p["workshop_subsidy_per_unit"] if day < p["subsidy_sunset_day"] else 0.0
 
-    def fixed_cost_per_day(self) -> float:
+    def capital_charge(self) -> float:
+        """Depreciation and interest on one workshop's capital, per day."""
         p = self.p
-        charge = capital_charge_per_day(
-            p["workshop_capital"], p["workshop_capital_life_years"], p["interest_rate"]
-        )
-        return charge + p["workshop_overhead_per_day"]
+        life, rate = p["workshop_capital_life_years"], p["interest_rate"]
+        return capital_charge_per_day(p["workshop_capital"], life, rate)
+
+    def fixed_cost_per_day(self) -> float:
+        return self.capital_charge() + self.p["workshop_overhead_per_day"]
 
     def set_prices(self, rows: np.ndarray, day: int) -> None:
         """Normal-cost price at today's process, less the subsidy, never below a cent."""
@@ -251,13 +250,9 @@ class WorkshopArrays:
         return returns / np.maximum(self.delivered_count[rows] + prior_units, 1)
 
     def pay_fixed_costs(self, rows: np.ndarray, ledger: Ledger) -> None:
-        p = self.p
-        charge = capital_charge_per_day(
-            p["workshop_capital"], p["workshop_capital_life_years"], p["interest_rate"]
-        )
-        payers = self.account(rows)
-        ledger.pay(payers, OUTSIDE, np.full(len(rows), charge), "capital charge")
-        ledger.pay(payers, OUTSIDE, np.full(len(rows), p["workshop_overhead_per_day"]), "overhead")
+        payers, each = self.account(rows), np.ones(len(rows))
+        ledger.pay(payers, OUTSIDE, self.capital_charge() * each, "capital charge")
+        ledger.pay(payers, OUTSIDE, self.p["workshop_overhead_per_day"] * each, "overhead")
 
     def close_day(self, rows: np.ndarray) -> np.ndarray:
         """Track cash flow and solvency; returns the rows that have gone bankrupt."""
@@ -291,7 +286,7 @@ class WorkshopArrays:
         self.level_days[rows] += self.queue_length[rows]
         self.meter_days[rows] += 1
 
-    # --- units on their way ---
+    # --- the day's work, and units on their way ---
     def work(self, rows: np.ndarray, tech: Technology, model) -> None:
         """Workshops `rows` (with orders, owner healthy) build with the owner's hours at
         today's technology; feedstock limits output. Passed units leave for their buyers, first
@@ -409,7 +404,6 @@ class WorkshopArrays:
         np.add.at(self.returns_count, rows[defective], 1)
 
     # --- one row ---
-
     def meter(self, row: int) -> FlowMeter:
         """The row's queue meter as a `FlowMeter` (a copy: read it, do not feed it)."""
         meter = FlowMeter(since=int(self.meter_since[row]))
