@@ -28,8 +28,8 @@ SolaraViz as components of its tabs. Before, they were Altair charts (Mesa's
 make_plot_component and an Altair space renderer): every step rebuilt each chart from the whole
 DataCollector table and sent it as a new Vega-Lite specification, which Solara's VegaLite widget
 re-embeds 100 ms after it arrives (a debounce) and Vega then compiles, parses and draws from
-scratch; a click on Step took 420-610 ms to a redrawn first tab. A new PNG costs the browser a
-few milliseconds. On the server each drawing keeps its figure while it is on screen and draws
+scratch; a click on Step took 258-391 ms to a redrawn first tab (docs/performance.md). A new
+PNG costs the browser a few milliseconds. On the server each drawing keeps its figure while it is on screen and draws
 only what changed: the map's title, frame and cell numbers, and a chart's axes, title and
 legend, are drawn once (again when a chart's rounded axis range moves) and their pixels reused;
 each step draws the markers and the lines over them (matplotlib's blitting, 3-10 ms a drawing,
