@@ -22,23 +22,22 @@ from the preset alone and the panel says why.
 Seed. SolaraViz's text input hands over a string (mesa #3516): the run turns it into an int, and
 a seed that is not a whole number >= 0 falls back to the default seed, with a note on the panel.
 
-Drawing (issue 6: a step in under 200 ms at the default size). The map and the charts are PNG
-images drawn by matplotlib on the server (`abm.portrayal.MapDrawing`, `LineChart`), shown by
-SolaraViz as components of its tabs. Before, they were Altair charts (Mesa's
-make_plot_component and an Altair space renderer): every step rebuilt each chart from the whole
-DataCollector table and sent it as a new Vega-Lite specification, which Solara's VegaLite widget
-re-embeds 100 ms after it arrives (a debounce) and Vega then compiles, parses and draws from
-scratch; a click on Step took 258-391 ms to a redrawn first tab (docs/performance.md). A new
-PNG costs the browser a few milliseconds. On the server each drawing keeps its figure while it is on screen and draws
-only what changed: the map's title, frame and cell numbers, and a chart's axes, title and
-legend, are drawn once (again when a chart's rounded axis range moves) and their pixels reused;
-each step draws the markers and the lines over them (matplotlib's blitting, 3-10 ms a drawing,
-where a full matplotlib chart takes 40-50 ms, most of it text). Mesa's own matplotlib
-components were not used: they build a new figure per frame and save it with a tight bounding
-box (80 ms for this map, 140 ms a chart). What is lost is Vega's hover tooltips and zoom. The
-model's verdict is computed once a day (`EconomyRun.verdict`), and each drawing is marked with
-the day it shows (`drawing_image`), so tests and the benchmark can tell when the page shows a
-new day.
+Drawing (issue 6: a step in under 200 ms at the default size). The map and the charts are PNG images
+drawn by matplotlib on the server (`abm.portrayal.MapDrawing`, `LineChart`), shown by SolaraViz as
+components of its tabs. Before, they were Altair charts (Mesa's make_plot_component and an Altair
+space renderer): every step rebuilt each chart from the whole DataCollector table and sent it as a
+new Vega-Lite specification, which Solara's VegaLite widget re-embeds 100 ms after it arrives (a
+debounce) and Vega then compiles, parses and draws from scratch; a click on Step took 258-391 ms to
+a redrawn first tab (docs/performance.md). A new PNG costs the browser a few milliseconds. On the
+server each drawing keeps its figure while it is on screen and draws only what changed: the map's
+title, frame and cell numbers, and a chart's axes, title and legend, are drawn once (again when a
+chart's rounded axis range moves) and their pixels reused; each step draws the markers and the lines
+over them (matplotlib's blitting, 3-10 ms a drawing, where a full matplotlib chart takes 40-50 ms,
+most of it text). Mesa's own matplotlib components were not used: they build a new figure per frame
+and save it with a tight bounding box (80 ms for this map, 140 ms a chart). What is lost is Vega's
+hover tooltips and zoom. The model's verdict is computed once a day (`EconomyRun.verdict`), and each
+drawing is marked with the day it shows (`drawing_image`), so tests and the benchmark can tell when
+the page shows a new day.
 """
 
 from __future__ import annotations
