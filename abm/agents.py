@@ -195,7 +195,7 @@ class CentralFactory(Firm):
         model.ledger.pay(OUTSIDE, self, cash, "equity")
         self.capacity = capacity
         self.experience = p["factory_initial_experience"]
-        self._costs_at: tuple[float, tuple[float, float]] = (-1.0, (0.0, 0.0))
+        self._costs_at: tuple[float, tuple[Process, float]] | tuple[None, None] = (None, None)
         self.stores: list[RetailStore] = []
         self.lots: deque[Lot] = deque()
         self.shipments: list[Shipment] = []
@@ -209,32 +209,32 @@ class CentralFactory(Firm):
 
     # --- technology and cost ---
     def labour_per_unit(self) -> float:
+        return self.process().labour_hours
+
+    def process(self) -> Process:
+        """Today's process: labour per unit falls with cumulative output (Wright's law)."""
         return self._costs()[0]
 
-    def _costs(self) -> tuple[float, float]:
-        """(labour per unit, unit cost before carrying) at today's cumulative output:
-        worked out again only when output has grown, as prices, staffing and costs all ask."""
+    def _costs(self) -> tuple[Process, float]:
+        """(process, unit cost before carrying) at today's cumulative output: worked out again
+        only when output has grown, as production, prices, staffing and costs all ask."""
         if self._costs_at[0] != self.experience:
             p = self.model.p
             relative = self.experience / p["factory_initial_experience"]
-            labour = unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"])
-            drawn = p["feedstock_per_unit"] / (1.0 - p["factory_scrap_share"])
-            feed = drawn * self.model.feedstock.quote(self.feedstock_lot)
-            wages = labour * p["wage_per_hour"] / p["normal_utilization"]
-            self._costs_at = (self.experience, (labour, wages + feed + p["shipping_cost_per_unit"]))
+            process = Process(
+                labour_hours=unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"]),
+                feedstock_per_unit=p["feedstock_per_unit"],
+                waste_share=p["factory_scrap_share"],
+                error_probability=p["error_probability"],
+                poka_yoke=p["poka_yoke"],
+                inspection=p["inspection"],
+                injury_rate_per_hour=injury_rate_per_hour(p["injury_rate"]),
+            )
+            feed = process.feedstock_drawn * self.model.feedstock.quote(self.feedstock_lot)
+            wages = process.labour_hours * p["wage_per_hour"] / p["normal_utilization"]
+            unit_cost = wages + feed + p["shipping_cost_per_unit"]
+            self._costs_at = (self.experience, (process, unit_cost))
         return self._costs_at[1]
-
-    def process(self) -> Process:
-        p = self.model.p
-        return Process(
-            labour_hours=self.labour_per_unit(),
-            feedstock_per_unit=p["feedstock_per_unit"],
-            waste_share=p["factory_scrap_share"],
-            error_probability=p["error_probability"],
-            poka_yoke=p["poka_yoke"],
-            inspection=p["inspection"],
-            injury_rate_per_hour=injury_rate_per_hour(p["injury_rate"]),
-        )
 
     def unit_cost(self) -> float:
         """Variable cost of one unit at the store: labour (staffed for normal utilization),
@@ -596,7 +596,8 @@ class HomeWorkshop(Firm):
     """A household's workshop: small capital, local build-to-order, custom goods.
 
     Its numbers live in row `row` of `model.workshop_arrays`, where the model prices, quotes,
-    charges and checks all workshops at once; the agent takes orders, works and delivers.
+    charges, runs and checks all workshops at once; the agent queues its orders and, when it
+    closes, refunds them.
     """
 
     mode = WORKSHOP

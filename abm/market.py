@@ -141,6 +141,12 @@ class ReachIndex:
         return k[live], j[live]
 
 
+def public_defect_record(returns, delivered, prior_belief: float, prior_units: float):
+    """The defect rate all households see: returned defects per unit delivered, pulled toward a
+    prior belief worth `prior_units` units (one firm's counts, or arrays of many firms')."""
+    return (returns + prior_belief * prior_units) / np.maximum(delivered + prior_units, 1)
+
+
 def perceived_cost(
     shoppers: Shoppers, offers: Offers, own_weight: float, i: np.ndarray, j: np.ndarray
 ) -> np.ndarray:

@@ -18,11 +18,11 @@ from abm.agents import (
     HomeWorkshop,
     RetailStore,
 )
-from abm.households import Households
+from abm.households import NOBODY, Households
 from abm.inventory import DAYS_PER_YEAR
 from abm.ledger import MODES, OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
 from abm.ledger import Households as HouseholdAccount
-from abm.market import NO_CHOICE, Offers, ReachIndex, choose
+from abm.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
 from abm.metrics import METRICS, History, measure, verdict
 from abm.parameters import validate
 from abm.workshops import Units, WorkshopArrays
@@ -217,12 +217,14 @@ class ProductionEconomy(mesa.Model):
         )
 
     def defect_record(self, factory: CentralFactory) -> float:
-        """Public record of returned defects per unit delivered, with a prior (as
-        `WorkshopArrays.defect_records` for workshops)."""
+        """The factory's public defect record (its stores show it)."""
         p = self.p
-        prior_units = p["prior_weight_units"]
-        returns = factory.returns_count + p["prior_defect_belief"] * prior_units
-        return returns / max(factory.delivered_count + prior_units, 1)
+        return public_defect_record(
+            factory.returns_count,
+            factory.delivered_count,
+            p["prior_defect_belief"],
+            p["prior_weight_units"],
+        )
 
     def trade(self) -> None:
         """Households with open needs choose; stores sell from stock, workshops queue orders."""
@@ -409,7 +411,7 @@ class ProductionEconomy(mesa.Model):
         considering = np.flatnonzero(
             (self.rng.random(len(hh)) < p["workshop_entry_rate"])
             & ~hh.owns_workshop
-            & (hh.employer == -1)
+            & (hh.employer == NOBODY)
             & (hh.cash >= stake)
         )
         if len(considering) == 0:
@@ -428,7 +430,6 @@ class ProductionEconomy(mesa.Model):
             owner = HouseholdAccount(i)
             workshop = HomeWorkshop(self, self._cell_of(i), i, investor=owner)
             workshop.count("entries")
-            hh.employer[i] = -1
 
     def enter_factories(self) -> None:
         """Investors build a factory when unmet demand promises the hurdle rate on its capital."""

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from abm import formulas
-from abm.formulas import defect_probability
 
 NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
 FEEDSTOCK_EXTRA_DAYS = 2  # feedstock cover beyond the lead time: the review day and one spare
@@ -61,7 +60,8 @@ class Process:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """What a batch of attempted units produced."""
+    """What a batch of attempted units produced: one producer's numbers, or arrays with one
+    entry per producer (`make_batches`)."""
 
     made: int  # units that came off the line (every attempt)
     defects: int  # defective units made
@@ -78,57 +78,36 @@ class BatchOutcome:
         return self.made - self.caught
 
 
-def make_units(
-    n: int, process: Process, rng: np.random.Generator, hours: float | None = None
+def make_batches(
+    n: np.ndarray, process: Process, rng: np.random.Generator, hours: np.ndarray
 ) -> BatchOutcome:
-    """Draw the outcome of attempting `n` units with `process`.
+    """Draw the outcome of attempting n[k] units with the k-th entries of `process`, with
+    hours[k] of labour exposed to injury risk, for many producers at once.
 
-    `hours` is the labour exposed to injury risk (default: the hours the units take); a
-    factory's paid shift is exposed whether or not it is busy.
+    Shingo's chain: an error becomes a defect unless poka-yoke prevents it
+    (`formulas.defect_probability`, here elementwise); inspection catches a share of the
+    defects; the rest escape. Waste is the scrap share of every unit plus each caught unit.
     """
-    hours = n * process.labour_hours if hours is None else hours
-    injuries = int(rng.poisson(process.injury_rate_per_hour * hours)) if hours > 0 else 0
-    if n <= 0:
-        return BatchOutcome(0, 0, 0, 0, hours, 0.0, 0.0, injuries)
-    p_defect = defect_probability(process.error_probability, process.poka_yoke)
-    defects = int(rng.binomial(n, p_defect))
-    caught = int(rng.binomial(defects, process.inspection))
+    injuries = rng.poisson(process.injury_rate_per_hour * hours)
+    p_defect = process.error_probability * (1.0 - process.poka_yoke)
+    defects = rng.binomial(n, p_defect)
+    caught = rng.binomial(defects, process.inspection)
     drawn = n * process.feedstock_drawn
     waste = (drawn - n * process.feedstock_per_unit) + caught * process.feedstock_per_unit
     return BatchOutcome(n, defects, caught, defects - caught, hours, drawn, waste, injuries)
 
 
-@dataclass(frozen=True)
-class Batches:
-    """What the batches of many producers produced, one array entry per producer (each field
-    as in `BatchOutcome`)."""
+def make_units(
+    n: int, process: Process, rng: np.random.Generator, hours: float | None = None
+) -> BatchOutcome:
+    """`make_batches` for one producer attempting `n` units (the same draws).
 
-    made: np.ndarray
-    defects: np.ndarray
-    caught: np.ndarray
-    escaped: np.ndarray
-    labour_hours: np.ndarray
-    feedstock_kg: np.ndarray
-    waste_kg: np.ndarray
-    injuries: np.ndarray
-
-    @property
-    def passed(self) -> np.ndarray:
-        return self.made - self.caught
-
-
-def make_batches(
-    n: np.ndarray, process: Process, rng: np.random.Generator, hours: np.ndarray
-) -> Batches:
-    """`make_units` for many producers at once: producer k attempts n[k] units in hours[k]
-    with the k-th entries of `process` (the same chain, drawn in bulk)."""
-    injuries = rng.poisson(process.injury_rate_per_hour * hours)
-    p_defect = process.error_probability * (1.0 - process.poka_yoke)  # defect_probability
-    defects = rng.binomial(n, p_defect)
-    caught = rng.binomial(defects, process.inspection)
-    drawn = n * process.feedstock_drawn
-    waste = (drawn - n * process.feedstock_per_unit) + caught * process.feedstock_per_unit
-    return Batches(n, defects, caught, defects - caught, hours, drawn, waste, injuries)
+    `hours` is the labour exposed to injury risk (default: the hours the units take); a
+    factory's paid shift is exposed whether or not it is busy.
+    """
+    hours = n * process.labour_hours if hours is None else hours
+    batch = make_batches(np.array([n]), process, rng, np.array([float(hours)]))
+    return BatchOutcome(*(getattr(batch, f.name)[0].item() for f in fields(BatchOutcome)))
 
 
 def normal_cost_price(

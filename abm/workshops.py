@@ -20,8 +20,9 @@ from abm import formulas
 from abm.flow import FlowMeter
 from abm.inventory import DAYS_PER_YEAR
 from abm.ledger import OUTSIDE, FirmRows, Households, Ledger
+from abm.market import public_defect_record
 from abm.production import (
-    Batches,
+    BatchOutcome,
     Process,
     capital_charge_per_day,
     feedstock_unit_price,
@@ -243,11 +244,14 @@ class WorkshopArrays:
         self.price[rows] = np.maximum(full - self.subsidy(day), 0.01)
 
     def defect_records(self, rows: np.ndarray) -> np.ndarray:
-        """Public record of returned defects per unit delivered, with a prior."""
+        """The workshops' public defect records (`market.public_defect_record`)."""
         p = self.p
-        prior_units = p["prior_weight_units"]
-        returns = self.returns_count[rows] + p["prior_defect_belief"] * prior_units
-        return returns / np.maximum(self.delivered_count[rows] + prior_units, 1)
+        return public_defect_record(
+            self.returns_count[rows],
+            self.delivered_count[rows],
+            p["prior_defect_belief"],
+            p["prior_weight_units"],
+        )
 
     def pay_fixed_costs(self, rows: np.ndarray, ledger: Ledger) -> None:
         payers, each = self.account(rows), np.ones(len(rows))
@@ -318,7 +322,7 @@ class WorkshopArrays:
         for row in rows[due].tolist():
             model.feedstock.sell(self.agents[row], p["workshop_feedstock_lot"])
 
-    def _record(self, rows: np.ndarray, out: Batches, model) -> None:
+    def _record(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
         """Book the batches: goods made and scrapped, defects, hours, injuries, waste."""
         goods = model.goods[WORKSHOP]
         goods.made += int(out.made.sum())
@@ -338,7 +342,7 @@ class WorkshopArrays:
         fees = out.waste_kg * self.p["disposal_fee"]
         model.ledger.pay(self.account(rows), OUTSIDE, fees, "disposal")
 
-    def _dispatch(self, rows: np.ndarray, out: Batches, model) -> None:
+    def _dispatch(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
         """Each workshop's passed units go to its oldest orders; which of them carry its
         escaped defects is drawn at random (uniformly among its passed units)."""
         sending = out.passed > 0
