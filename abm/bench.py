@@ -229,11 +229,9 @@ def _started() -> None:
 def local_pool(workers: int) -> ProcessPoolExecutor:
     """Local worker processes, set up as `abm sweep` sets up its own, and started before the
     clock starts (as Dask's are)."""
-    from abm.sweep.backends import start_worker
+    from abm.sweep.backends import ProcessBackend
 
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
-    )
+    pool = ProcessBackend.pool(workers)
     for done in [pool.submit(_started) for _ in range(workers)]:
         done.result()
     return pool
@@ -459,13 +457,18 @@ def run_benchmark(
     return 0
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options (for `python -m abm.bench` and `abm bench`)."""
+    parser.add_argument("--quick", action="store_true", help="smoke version: small and short")
+    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
+    parser.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m abm.bench", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--quick", action="store_true", help="smoke version: small and short")
-    parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
-    parser.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
+    add_arguments(parser)
     args = parser.parse_args(argv)
     return run_benchmark(args.quick, args.json, args.plot)
 

@@ -71,9 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     viz.set_defaults(func=cmd_viz)
 
     bench = sub.add_parser("bench", help="benchmark speed and memory against Mesa's baseline")
-    bench.add_argument("--quick", action="store_true", help="smoke version: small and short")
-    bench.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
-    bench.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
+    from abm.bench import add_arguments as bench_arguments  # the benchmark imports this module
+
+    bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
 
     add_sweep_commands(sub)  # abm sweep FILE ..., abm plot DIR

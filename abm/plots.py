@@ -28,7 +28,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from abm.designs import SOBOL, Range, sobol_indices  # noqa: E402
+from abm.designs import SOBOL, SOBOL_CONFIDENCE, Range, sobol_indices  # noqa: E402
 from abm.ledger import MODES  # noqa: E402
 from abm.sweep import (  # noqa: E402
     FIGURES_DIR,
@@ -41,7 +41,7 @@ from abm.sweep import (  # noqa: E402
 
 FORMATS = ("png", "svg")
 DPI = 120
-MODE_COLOURS = {"factory": "#1f77b4", "workshop": "#e6750e"}
+MODE_COLOURS = {"factory": "#1f77b4", "workshop": "#e6750e"}  # the page uses them too
 NO_SALES_COLOUR = "#9e9e9e"
 LIGHTEST = 0.2  # shade of a cell whose winner holds half the market (1.0: all of it)
 MAP_BINS = 6  # bins per axis when a swept parameter was sampled (lhs, sobol)
@@ -346,7 +346,7 @@ def sobol_bars(indices: pd.DataFrame, spec: SweepSpec) -> Figure:
     ax.legend(fontsize=8)
     ax.set_title(
         f"{spec.name}: sensitivity (N={spec.samples}, {len(spec.points)} points, "
-        f"{CONFIDENCE:.0%} CI)",
+        f"{SOBOL_CONFIDENCE:.0%} CI)",
         fontsize=10,
     )
     fig.tight_layout()

@@ -29,9 +29,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization.components import AgentPortrayalStyle
 
+from abm import plots
 from abm.agents import FACTORY, WORKSHOP, CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm.ledger import MODES
 
-MODE_COLOURS = {FACTORY: "#1f77b4", WORKSHOP: "#ff7f0e"}  # matplotlib's tab:blue, tab:orange
+MODE_COLOURS = {m: plots.MODE_COLOURS[name] for m, name in enumerate(MODES)}  # as in sweep plots
 MODE_COLOURS_LIGHT = {FACTORY: "#aec7e8", WORKSHOP: "#ffbb78"}  # second series of a mode
 NOT_BOUGHT_COLOUR = "#b0b0b0"
 

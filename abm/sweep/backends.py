@@ -82,10 +82,11 @@ class ProcessBackend(Backend):
     name = "processes"
 
     def __init__(self, workers: int) -> None:
-        super().__init__(self._pool(workers), workers)
+        super().__init__(self.pool(workers), workers)
 
     @staticmethod
-    def _pool(workers: int) -> cf.ProcessPoolExecutor:
+    def pool(workers: int) -> cf.ProcessPoolExecutor:
+        """Spawned worker processes, each set up by `start_worker`."""
         import multiprocessing
 
         return cf.ProcessPoolExecutor(
@@ -96,7 +97,7 @@ class ProcessBackend(Backend):
 
     def restart(self) -> bool:
         self.close(cancel=True)
-        self.executor = self._pool(self.slots)
+        self.executor = self.pool(self.slots)
         return True
 
     def close(self, cancel: bool = False) -> None:

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from abm.parameters import ParameterError, validate
 from abm.sweep.backends import Backend, make_backend
 from abm.sweep.runs import (
@@ -38,7 +36,6 @@ from abm.sweep.store import (
     RUNS_DIR,
     SweepStore,
     final_outcomes,
-    load_results,
     read_parts,
     utc_now,
 )
@@ -47,7 +44,7 @@ DEFAULT_OUT = Path("out") / "sweeps"
 TARGET_TASK_SECONDS = 2.0  # a task of runs should last this long, so overhead stays small
 TASKS_PER_SLOT = 4  # ...but leave at least this many tasks per worker slot, for balance
 IN_FLIGHT_PER_SLOT = 2  # tasks submitted ahead per worker slot (bounded: memory stays flat)
-SECONDS_PER_HOUSEHOLD_DAY = 6e-6  # rough cost of the model, to size tasks
+SECONDS_PER_CONSUMER_DAY = 1.5e-6  # rough cost of the model, to size tasks (docs/performance.md)
 SECONDS_PER_RUN_SETUP = 0.1
 MAX_ATTEMPTS = 3  # tries of a run whose worker died, before it is recorded as aborted
 MAX_BREAKS_IN_A_ROW = 3  # pools that break before finishing any task: a cause no retry fixes
@@ -61,7 +58,7 @@ class SweepBroken(RuntimeError):
 def estimate_run_seconds(spec: SweepSpec) -> float:
     """A rough cost of one run of the spec's median point, to size tasks."""
     params = validate(spec.overrides(len(spec.points) // 2))
-    return SECONDS_PER_RUN_SETUP + SECONDS_PER_HOUSEHOLD_DAY * params["n_consumers"] * spec.steps
+    return SECONDS_PER_RUN_SETUP + SECONDS_PER_CONSUMER_DAY * params["n_consumers"] * spec.steps
 
 
 def task_size(spec: SweepSpec, pending: int, slots: int) -> int:
@@ -88,9 +85,6 @@ class SweepSummary:
     @property
     def any_failed(self) -> bool:
         return self.failed > 0 or self.aborted > 0 or self.ok + self.failed < self.total
-
-    def results(self) -> pd.DataFrame:
-        return load_results(self.out)
 
     def text(self) -> str:
         ran = self.total - self.skipped

@@ -60,8 +60,7 @@ def simulate(params: dict[str, Any], seed: int, steps: int):
     from abm.model import ProductionEconomy
 
     model = ProductionEconomy(rng=seed, **params)
-    for _ in range(steps):
-        model.step()
+    model.run_for(steps)
     return model
 
 

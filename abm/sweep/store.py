@@ -35,7 +35,6 @@ RUNS_DIR, SERIES_DIR = "runs", "series"
 SPEC_TOML, SPEC_JSON, SWEEP_JSON = "spec.toml", "spec.json", "sweep.json"
 FIGURES_DIR = "figures"
 METADATA_KEY = b"abm.sweep"
-PACKAGE = "abm-production"
 MERGE_ROWS = 2_000  # rows per row group of a merged file (bounds the memory of merging)
 
 
@@ -75,15 +74,10 @@ def series_schema(spec: SweepSpec, metadata: dict[str, Any]) -> pa.Schema:
 
 
 def package_version() -> str:
-    """The installed package's version (the source tree's if it is not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The model's version (`abm.__version__`, which the package metadata is read from)."""
+    import abm
 
-    try:
-        return version(PACKAGE)
-    except PackageNotFoundError:
-        import abm
-
-        return abm.__version__
+    return abm.__version__
 
 
 class SweepStore:
