@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 from mesa import Agent
@@ -568,15 +567,6 @@ class RetailStore(FixedAgent):
 # ----------------------------------------------------------------------------------------------
 
 
-class Order(NamedTuple):
-    """A household's paid order in a workshop's queue (a tuple: thousands are made a day)."""
-
-    household: int
-    day: int
-    price: float
-    waited_before: int = 0  # days the need was open before this order
-
-
 class _Row:
     """A workshop attribute kept in the workshop's row of the model's `WorkshopArrays`."""
 
@@ -636,10 +626,6 @@ class HomeWorkshop(Firm):
         return self.model.p["workshop_hours_per_day"] / self.process().labour_hours
 
     @property
-    def queue(self) -> deque[Order]:
-        return self.arrays.queues[self.row]
-
-    @property
     def queue_meter(self) -> FlowMeter:
         return self.arrays.meter(self.row)
 
@@ -647,29 +633,20 @@ class HomeWorkshop(Firm):
         self.arrays.restart_meter(self.row, self.model.steps)
 
     # --- orders, work and delivery ---
-    def take_orders(self, buyers: np.ndarray) -> None:
-        """Paid orders of `buyers` join the queue, in the order they came."""
-        waited = self.model.households.waiting_days[buyers]
-        day, price = self.model.steps, self.price
-        self.queue.extend(
-            Order(int(b), day, price, int(w)) for b, w in zip(buyers, waited, strict=True)
-        )
-        self.arrays.queue_length[self.row] += len(buyers)
-
     def go_bankrupt(self) -> None:
         """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
         hh = self.model.households
         self.model.deliver_workshop_units(self.arrays.all_on_the_way(self.row))
-        for order in self.queue:
-            self.model.ledger.pay(self, Households(order.household), order.price, "refunds")
-            self.count("sales_value", -order.price)
-            hh.surplus_today[self.mode] -= hh.willingness_to_pay(order.household) - order.price
-            hh.turned_away[order.household] = False
-            hh.awaiting[order.household] = False
-            hh.pending[order.household] = True
-            hh.waiting_days[order.household] = 0
-        self.queue.clear()
-        self.arrays.queue_length[self.row] = 0
+        orders = self.arrays.cancel_orders(self.row)
+        waiting = orders.household
+        self.model.ledger.pay(self, Households(waiting), orders.paid, "refunds")
+        self.count("sales_value", -float(orders.paid.sum()))
+        lost = hh.willingness_to_pay(waiting) - orders.paid
+        hh.surplus_today[self.mode] -= float(lost.sum())
+        hh.turned_away[waiting] = False
+        hh.awaiting[waiting] = False
+        hh.pending[waiting] = True
+        hh.waiting_days[waiting] = 0
         hh.owns_workshop[self.owner] = False
         self.settle_and_leave(Households(self.owner))
         self.model.reach.remove(int(self.arrays.offer_id[self.row]))

@@ -291,7 +291,10 @@ class ProductionEconomy(mesa.Model):
             return
         hh = self.households
         arrays = self.workshop_arrays
-        rows = np.array([self.sellers[j].row for j in offer_ids.tolist()], dtype=np.int64)
+        live = arrays.live()
+        row_of_offer = np.full(len(self.reach), NOBODY)
+        row_of_offer[arrays.offer_id[live]] = live
+        rows = row_of_offer[offer_ids]
         paid = price[offer_ids]
         self.ledger.pay(HouseholdAccount(buyers), arrays.account(rows), paid, "sales")
         hh.surplus_today[WORKSHOP] += float(np.sum(hh.willingness_to_pay(buyers) - paid))
@@ -300,9 +303,9 @@ class ProductionEconomy(mesa.Model):
         hh.pending[buyers] = False
         hh.awaiting[buyers] = True
         order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
-        workshops, starts = np.unique(rows[order], return_index=True)
-        for row, group in zip(workshops.tolist(), np.split(order, starts[1:]), strict=True):
-            arrays.agents[row].take_orders(buyers[group])
+        buyers = buyers[order]
+        waited = hh.waiting_days[buyers]
+        arrays.take_orders(rows[order], buyers, self.steps, paid[order], waited)
 
     def deliver(self, seller, buyers, defective, prices, lead_times) -> None:
         """Units reach households; escaped defects come back for a refund and are scrapped.

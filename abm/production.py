@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -79,7 +79,10 @@ class BatchOutcome:
 
 
 def make_batches(
-    n: np.ndarray, process: Process, rng: np.random.Generator, hours: np.ndarray
+    n: np.ndarray | int,
+    process: Process,
+    rng: np.random.Generator,
+    hours: np.ndarray | float,
 ) -> BatchOutcome:
     """Draw the outcome of attempting n[k] units with the k-th entries of `process`, with
     hours[k] of labour exposed to injury risk, for many producers at once.
@@ -100,14 +103,13 @@ def make_batches(
 def make_units(
     n: int, process: Process, rng: np.random.Generator, hours: float | None = None
 ) -> BatchOutcome:
-    """`make_batches` for one producer attempting `n` units (the same draws).
+    """`make_batches` for one producer attempting `n` units: the same draws, in scalars.
 
     `hours` is the labour exposed to injury risk (default: the hours the units take); a
     factory's paid shift is exposed whether or not it is busy.
     """
-    hours = n * process.labour_hours if hours is None else hours
-    batch = make_batches(np.array([n]), process, rng, np.array([float(hours)]))
-    return BatchOutcome(*(getattr(batch, f.name)[0].item() for f in fields(BatchOutcome)))
+    hours = n * process.labour_hours if hours is None else float(hours)
+    return make_batches(n, process, rng, hours)
 
 
 def normal_cost_price(

@@ -5,13 +5,11 @@ Every workshop is also a Mesa agent (`abm.agents.HomeWorkshop`), a view on one r
 arrays, as `Consumer` is on the households'. Rows are never moved or reused: a closed
 workshop's row stays, with `alive` False, so an agent's row is fixed for its life and row order
 is the order in which workshops opened. The day's work of all workshops with orders is one
-batch too; what is done per order (queueing it, refunding it when a workshop closes) stays on
-the agent.
+batch too, and their queues of paid orders are one table (`Orders`), sorted by row.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -129,6 +127,16 @@ def workshop_technology(experience: np.ndarray, day: int, p: dict) -> Technology
     )
 
 
+class Orders(NamedTuple):
+    """Paid orders waiting in workshops' queues, one array entry per order."""
+
+    row: np.ndarray  # the workshop it waits at
+    household: np.ndarray
+    ordered: np.ndarray  # day of the order
+    paid: np.ndarray  # the price paid with the order
+    waited_before: np.ndarray  # days the need was open before the order
+
+
 class Units(NamedTuple):
     """Finished workshop units on their way to the households who ordered them, one array
     entry per unit."""
@@ -141,13 +149,24 @@ class Units(NamedTuple):
     waited_before: np.ndarray  # days the need was open before the order
     arrival: np.ndarray  # day it reaches the household
 
-    @classmethod
-    def none(cls) -> Units:
-        kinds = {"defective": bool, "paid": float}  # the other fields are whole numbers
-        return cls(*(np.empty(0, dtype=kinds.get(name, np.int64)) for name in cls._fields))
 
-    def take(self, which: np.ndarray) -> Units:
-        return Units(*(column[which] for column in self))
+FLOAT_COLUMNS = {"paid"}  # of `Orders` and `Units`; "defective" is bool, the rest whole numbers
+
+
+def no_entries(table: type[Orders] | type[Units]) -> Orders | Units:
+    """An `Orders` or `Units` table with no entries."""
+    kinds = {"defective": bool} | {name: float for name in FLOAT_COLUMNS}
+    return table(*(np.empty(0, dtype=kinds.get(name, np.int64)) for name in table._fields))
+
+
+def entries(table: Orders | Units, which) -> Orders | Units:
+    """The entries of `table` that `which` (a mask or positions) selects."""
+    return type(table)(*(column[which] for column in table))
+
+
+def joined(tables: list) -> Orders | Units:
+    """The entries of `tables` (of one kind), one after the other."""
+    return type(tables[0])(*(np.concatenate(columns) for columns in zip(*tables, strict=True)))
 
 
 class WorkshopArrays:
@@ -160,8 +179,8 @@ class WorkshopArrays:
             setattr(self, name, np.full(FIRST_ROWS, empty, dtype=dtype))
         self.cash_flow = np.zeros((FIRST_ROWS, FLOW_DAYS))  # daily net cash flow, a ring
         self.agents: list = []  # the HomeWorkshop of each row
-        self.queues: list[deque] = []  # each row's paid orders (abm.agents.Order), oldest first
-        self.on_their_way = Units.none()  # units dispatched, not yet arrived
+        self.orders = no_entries(Orders)  # every queue: by row, oldest first within a row
+        self.on_their_way = no_entries(Units)  # units dispatched, not yet arrived
         self.dispatched: list[Units] = []  # today's dispatches, joined at the next arrivals
 
     def open(self, agent, owner: int, x: float, y: float, opening_cash: float) -> int:
@@ -176,7 +195,6 @@ class WorkshopArrays:
         self.experience[row] = self.p["workshop_initial_experience"]
         self.cash_at_day_start[row] = opening_cash  # its first day's flow counts from the equity
         self.agents.append(agent)
-        self.queues.append(deque())
         return row
 
     def _grow(self) -> None:
@@ -290,6 +308,32 @@ class WorkshopArrays:
         self.level_days[rows] += self.queue_length[rows]
         self.meter_days[rows] += 1
 
+    # --- the order queues ---
+    def take_orders(self, rows: np.ndarray, households: np.ndarray, day: int, paid, waited):
+        """Paid orders join the queues of workshops `rows`, which come sorted (a row's orders
+        in the order they came)."""
+        new = Orders(rows, households, np.full(len(rows), day), paid, waited)
+        queues = joined([self.orders, new])  # two runs sorted by row: a stable sort merges them
+        self.orders = entries(queues, np.argsort(queues.row, kind="stable"))
+        self.queue_length += np.bincount(rows, minlength=len(self.queue_length))
+
+    def cancel_orders(self, row: int) -> Orders:
+        """Every order in workshop `row`'s queue, taken out (it is closing)."""
+        return self._leave_queues(self._oldest(np.array([row]), self.queue_length[[row]]))
+
+    def _oldest(self, rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Where in `orders` the counts[k] oldest orders of workshop rows[k] are."""
+        starts = np.searchsorted(self.orders.row, rows)  # each row's oldest order
+        return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+
+    def _leave_queues(self, where: np.ndarray) -> Orders:
+        leaving = entries(self.orders, where)
+        staying = np.ones(len(self.orders.row), dtype=bool)
+        staying[where] = False
+        self.orders = entries(self.orders, staying)
+        self.queue_length -= np.bincount(leaving.row, minlength=len(self.queue_length))
+        return leaving
+
     # --- the day's work, and units on their way ---
     def work(self, rows: np.ndarray, tech: Technology, model) -> None:
         """Workshops `rows` (with orders, owner healthy) build with the owner's hours at
@@ -355,26 +399,20 @@ class WorkshopArrays:
         rank = np.empty(len(unit_row), dtype=np.int64)  # random rank within its workshop
         rank[np.lexsort((model.rng.random(len(unit_row)), unit_row))] = np.arange(len(unit_row))
         defective = rank - first < np.repeat(escaped, passed)
-        orders = [
-            self.queues[row].popleft()
-            for row, k in zip(rows.tolist(), passed.tolist(), strict=True)
-            for _ in range(k)
-        ]
-        ordered = np.array([o.day for o in orders], dtype=np.int64)
+        orders = self._leave_queues(self._oldest(rows, passed))
         self.departures[rows] += passed
-        in_queue = today - np.maximum(ordered, self.meter_since[unit_row])
+        in_queue = today - np.maximum(orders.ordered, self.meter_since[unit_row])
         np.add.at(self.days_in_buffer, unit_row, in_queue)
-        self.queue_length[rows] -= passed
         self.in_transit[rows] += passed
         self.dispatched.append(
             Units(
                 row=unit_row,
-                household=np.array([o.household for o in orders], dtype=np.int64),
+                household=orders.household,
                 defective=defective,
-                paid=np.array([o.price for o in orders], dtype=float),
-                ordered=ordered,
-                waited_before=np.array([o.waited_before for o in orders], dtype=np.int64),
-                arrival=np.full(len(orders), today + self.p["workshop_local_delivery_days"]),
+                paid=orders.paid,
+                ordered=orders.ordered,
+                waited_before=orders.waited_before,
+                arrival=np.full(len(unit_row), today + self.p["workshop_local_delivery_days"]),
             )
         )
         subsidy = self.subsidy(today) * passed
@@ -391,14 +429,13 @@ class WorkshopArrays:
 
     def _on_their_way(self) -> Units:
         if self.dispatched:
-            parts = [self.on_their_way, *self.dispatched]
-            self.on_their_way = Units(*(np.concatenate(c) for c in zip(*parts, strict=True)))
+            self.on_their_way = joined([self.on_their_way, *self.dispatched])
             self.dispatched = []
         return self.on_their_way
 
     def _take(self, which: np.ndarray) -> Units:
-        units = self.on_their_way.take(which)
-        self.on_their_way = self.on_their_way.take(~which)
+        units = entries(self.on_their_way, which)
+        self.on_their_way = entries(self.on_their_way, ~which)
         np.subtract.at(self.in_transit, units.row, 1)
         return units
 
