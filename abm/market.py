@@ -18,6 +18,8 @@ from scipy.spatial import cKDTree
 
 NO_CHOICE = -1
 REACH_SLACK = 0.5  # cells added to the tree search radius before the exact distance test
+ROW_ROOM = 0.25  # spare slots in a household's row of the reach index, as a share of its offers
+ROW_ROOM_MIN = 4  # ...and at least this many, so that new offers rarely move the rows
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,20 @@ class Shoppers:
 class ReachIndex:
     """Which households each offer reaches, found once: households and sellers never move.
 
-    The (household, offer) pairs within reach are held by household (compressed rows), each
-    household's offers in the order the offers opened, so a day's pairs are gathered for the
-    shoppers alone, without a search, and come out in one canonical order however the index
-    grew. Offers get ids as they open (`add`); a closed offer's pairs are skipped
-    (`remove`) and dropped once they are half the index.
+    The (household, offer) pairs within reach are held by household, each household's offers
+    in the order the offers opened, so a day's pairs are gathered for the shoppers alone,
+    without a search, and come out in one canonical order however the index grew. Each
+    household's row keeps spare room (ROW_ROOM), so a new offer is written into the rows it
+    reaches without moving the others; rows are laid out again only when one runs out of room
+    or closed offers' pairs (`remove`) are half the index.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.tree = cKDTree(np.column_stack([self.x, self.y]))
-        self.indptr = np.zeros(len(self.x) + 1, dtype=np.int64)  # h: offer[indptr[h]:indptr[h + 1]]
+        n = len(self.x)
+        self.start = np.zeros(n + 1, dtype=np.int64)  # row h: slots start[h]:start[h + 1]
+        self.count = np.zeros(n, dtype=np.int64)  # row h: offer[start[h]:start[h] + count[h]]
         self.offer = np.empty(0, dtype=np.int64)
         self.alive = np.empty(0, dtype=bool)  # by offer id
         self.pair_count = np.empty(0, dtype=np.int64)  # by offer id
@@ -107,38 +112,55 @@ class ReachIndex:
         h, k = np.concatenate(found_h), np.concatenate(found_k)
         order = np.argsort(h * len(ids) + k)  # by household, then by offer id (k is in id order)
         h, k = h[order], k[order]
-        # new ids are the largest: appended at the end of each household's row, order kept
-        self.offer = np.insert(self.offer, self.indptr[h + 1], ids[k])
-        self.indptr[1:] += np.cumsum(np.bincount(h, minlength=len(self.x)))
+        new = np.bincount(h, minlength=len(self.x))
+        if np.any(self.count + new > np.diff(self.start)):
+            self._lay_out(room_for=new)
+        # new ids are the largest: written after each household's offers, order kept
+        rank = np.arange(len(h)) - np.searchsorted(h, h)  # place among the household's new
+        self.offer[self.start[h] + self.count[h] + rank] = ids[k]
+        self.count += new
         self.pair_count[ids] = np.bincount(k, minlength=len(ids))
+
+    def _lay_out(self, room_for: np.ndarray) -> None:
+        """Rows again: open offers only, with room for `room_for[h]` more in row h and spare."""
+        h = np.repeat(np.arange(len(self.x)), self.count)
+        offer = self.offer[_positions(self.start[:-1], self.count)]
+        keep = self.alive[offer]
+        h, offer = h[keep], offer[keep]
+        self.count = np.bincount(h, minlength=len(self.x))
+        needed = self.count + room_for
+        room = needed + np.ceil(ROW_ROOM * needed).astype(np.int64) + ROW_ROOM_MIN
+        self.start[1:] = np.cumsum(room)
+        self.offer = np.empty(int(self.start[-1]), dtype=np.int64)
+        self.offer[_positions(self.start[:-1], self.count)] = offer
+        self.pair_count[~self.alive] = 0
+        self.dead_pairs = 0
 
     def remove(self, ids) -> None:
         """Close offers: their pairs no longer count, and go when they are half the index."""
         ids = np.atleast_1d(ids)
         self.alive[ids] = False
         self.dead_pairs += int(self.pair_count[ids].sum())
-        if 2 * self.dead_pairs > len(self.offer):
-            keep = self.alive[self.offer]
-            household = np.repeat(np.arange(len(self.x)), np.diff(self.indptr))
-            self.offer = self.offer[keep]
-            self.indptr[1:] = np.cumsum(np.bincount(household[keep], minlength=len(self.x)))
-            self.pair_count[~self.alive] = 0
-            self.dead_pairs = 0
+        if 2 * self.dead_pairs > self.count.sum():
+            self._lay_out(room_for=np.zeros_like(self.count))
 
     def pairs(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(k, offer id) for each open offer reaching households[k], grouped by k in order."""
         self._take_in_waiting()
-        starts = self.indptr[households]
-        counts = self.indptr[households + 1] - starts
-        ends = np.cumsum(counts)
-        total = int(ends[-1]) if len(ends) else 0
-        position = np.repeat(starts - (ends - counts), counts) + np.arange(total)
+        counts = self.count[households]
         k = np.repeat(np.arange(len(households)), counts)
-        j = self.offer[position]
+        j = self.offer[_positions(self.start[households], counts)]
         if self.dead_pairs == 0:
             return k, j
         live = self.alive[j]
         return k[live], j[live]
+
+
+def _positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """starts[0], ..., starts[0] + counts[0] - 1, starts[1], ...: the slots of those rows."""
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(starts - (ends - counts), counts) + np.arange(total)
 
 
 def public_defect_record(returns, delivered, prior_belief: float, prior_units: float):
