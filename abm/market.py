@@ -170,20 +170,35 @@ def public_defect_record(returns, delivered, prior_belief: float, prior_units: f
 
 
 def perceived_cost(
-    shoppers: Shoppers, offers: Offers, own_weight: float, i: np.ndarray, j: np.ndarray
-) -> np.ndarray:
-    """Perceived total cost in dollars of offer j[k] to shopper i[k], for each pair k."""
-    n_modes = shoppers.defect_belief.shape[1]
-    belief = shoppers.defect_belief.ravel()[i * n_modes + offers.mode[j]]  # [i, mode of j]
-    expected_defect = own_weight * belief + (1.0 - own_weight) * offers.defect_record[j]
-    price = offers.price[j]
-    mismatch = shoppers.mismatch_cost[i] * (shoppers.custom[i] & ~offers.makes_custom[j])
+    price,
+    lead_time,
+    defect_record,
+    own_belief,
+    own_weight: float,
+    defect_hassle,
+    impatience,
+    mismatch_cost,
+    mismatched,
+):
+    """Perceived total cost in dollars of an offer to a shopper, elementwise over pairs.
+
+    The expected defect rate weighs the shopper's own memory of the offer's mode against the
+    offer's public record; a defect costs the price again plus the hassle; waiting costs
+    impatience per day of lead time; a custom need met by a standard good costs the mismatch.
+    """
+    expected_defect = own_weight * own_belief + (1.0 - own_weight) * defect_record
     return (
         price
-        + expected_defect * (price + shoppers.defect_hassle[i])
-        + shoppers.impatience[i] * offers.lead_time[j]
-        + mismatch
+        + expected_defect * (price + defect_hassle)
+        + impatience * lead_time
+        + mismatch_cost * mismatched
     )
+
+
+def gumbel_noise(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Standard Gumbel draws as minus the log of exponential ones (the same law as
+    `Generator.gumbel`, at half its cost: one logarithm a draw instead of two)."""
+    return -np.log(rng.standard_exponential(size))
 
 
 def choose(
@@ -195,26 +210,45 @@ def choose(
 ) -> np.ndarray:
     """Index of the offer each shopper picks, or NO_CHOICE (buy nothing today).
 
-    `pairs` are the (shopper, offer) pairs within reach (`ReachIndex.pairs`); an offer the
-    shopper cannot afford is left out. Sampling uses the Gumbel-max trick: argmax of utility
-    plus Gumbel noise is an exact draw from the multinomial logit, with the outside option
-    (utility 0) as one more alternative.
+    `pairs` are the (shopper, offer) pairs within reach, grouped by shopper
+    (`ReachIndex.pairs`); an offer the shopper cannot afford is left out. Sampling uses the
+    Gumbel-max trick: argmax of utility plus Gumbel noise is an exact draw from the
+    multinomial logit, with the outside option (utility 0) as one more alternative.
     """
     n = len(shoppers)
     chosen = np.full(n, NO_CHOICE, dtype=np.int64)
     if n == 0 or len(offers) == 0:
         return chosen
-    i, j = pairs
-    affordable = offers.price[j] <= shoppers.budget[i]
-    i, j = i[affordable], j[affordable]
-    surplus = shoppers.willingness_to_pay[i] - perceived_cost(shoppers, offers, own_weight, i, j)
-    utility = surplus / shoppers.logit_scale[i] + rng.gumbel(size=len(i))
-    outside = rng.gumbel(size=n)
-    best = np.full(n, -np.inf)
-    if len(i):  # each shopper's best offer (pairs come grouped by shopper); ties: probability 0
-        first = np.flatnonzero(np.concatenate(([True], i[1:] != i[:-1])))
-        best[i[first]] = np.maximum.reduceat(utility, first)
-    top = utility == best[i]
-    chosen[i[top]] = j[top]
+    k, j = pairs
+    counts = np.bincount(k, minlength=n)
+
+    def each(values: np.ndarray) -> np.ndarray:  # a shopper's value on each of its pairs
+        return np.repeat(values, counts)
+
+    n_modes = shoppers.defect_belief.shape[1]
+    mode = offers.mode[j]
+    own_belief = shoppers.defect_belief.ravel()[each(np.arange(0, n * n_modes, n_modes)) + mode]
+    price = offers.price[j]
+    cost = perceived_cost(
+        price,
+        offers.lead_time[j],
+        offers.defect_record[j],
+        own_belief,
+        own_weight,
+        each(shoppers.defect_hassle),
+        each(shoppers.impatience),
+        each(shoppers.mismatch_cost),
+        each(shoppers.custom) & ~offers.makes_custom[j],
+    )
+    utility = (each(shoppers.willingness_to_pay) - cost) / each(shoppers.logit_scale)
+    utility += gumbel_noise(rng, len(k))
+    utility[price > each(shoppers.budget)] = -np.inf
+    outside = gumbel_noise(rng, n)
+    best = np.full(n, -np.inf)  # each shopper's best offer; ties have probability 0
+    shopping = counts > 0
+    if len(k):
+        best[shopping] = np.maximum.reduceat(utility, (np.cumsum(counts) - counts)[shopping])
+    top = utility == each(best)
+    chosen[k[top]] = j[top]
     chosen[best <= outside] = NO_CHOICE
     return chosen

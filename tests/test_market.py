@@ -1,10 +1,19 @@
 """The choice: pairs within reach found by the index, and logit shares against the formula."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from abm.market import NO_CHOICE, Offers, ReachIndex, Shoppers, choose
+from abm.market import (
+    NO_CHOICE,
+    Offers,
+    ReachIndex,
+    Shoppers,
+    choose,
+    gumbel_noise,
+    perceived_cost,
+)
 
 
 def brute_force_pairs(hx, hy, ox, oy, reach, alive, households):
@@ -104,3 +113,30 @@ def test_nobody_buys_what_is_out_of_reach_or_out_of_budget():
     assert (choose(shoppers(n), offers([1.0]), 1.0, rng, reach_nothing) == NO_CHOICE).all()
     poor = shoppers(n, budget=50.0)
     assert (choose(poor, offers([60.0]), 1.0, rng, all_pairs(n, 1)) == NO_CHOICE).all()
+
+
+def test_perceived_cost_adds_expected_defects_waiting_and_mismatch():
+    """$100 price, 10% expected defects (half own memory, half public record), $20 hassle,
+    3 days at $2 a day, a $10 mismatch: 100 + 0.1 * (100 + 20) + 3 * 2 + 10 = $128."""
+    cost = perceived_cost(
+        price=100.0,
+        lead_time=3.0,
+        defect_record=0.05,
+        own_belief=0.15,
+        own_weight=0.5,
+        defect_hassle=20.0,
+        impatience=2.0,
+        mismatch_cost=10.0,
+        mismatched=True,
+    )
+    assert cost == pytest.approx(128.0)
+    matched = perceived_cost(100.0, 3.0, 0.05, 0.15, 0.5, 20.0, 2.0, 10.0, mismatched=False)
+    assert matched == pytest.approx(118.0)
+
+
+def test_gumbel_noise_has_the_standard_gumbel_law():
+    draws = gumbel_noise(np.random.default_rng(3), 200_000)
+    assert np.mean(draws) == pytest.approx(np.euler_gamma, abs=0.01)
+    assert np.var(draws) == pytest.approx(np.pi**2 / 6, abs=0.02)
+    below = np.mean(draws <= 1.0)
+    assert below == pytest.approx(np.exp(-np.exp(-1.0)), abs=0.005)  # the Gumbel CDF at 1
