@@ -198,7 +198,7 @@ class CentralFactory(Firm):
         self.stores: list[RetailStore] = []
         self.lots: deque[Lot] = deque()
         self.shipments: list[Shipment] = []
-        self.workers: list[int] = []
+        self.workers = np.empty(0, dtype=np.int64)  # households employed, in hiring order
         self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
@@ -290,13 +290,14 @@ class CentralFactory(Firm):
         backlog = sum(lot.quantity - lot.done for lot in self.lots) / p["policy_review_days"]
         planned = min(self.capacity, demand / p["normal_utilization"] + backlog)
         wanted = max(1, math.ceil(planned * self.labour_per_unit() / p["hours_per_day"]))
-        while len(self.workers) > wanted:
-            hh.employer[self.workers.pop()] = NOBODY
+        if len(self.workers) > wanted:  # the last hired go first
+            hh.employer[self.workers[wanted:]] = NOBODY
+            self.workers = self.workers[:wanted]
         if len(self.workers) < wanted:
             free = hh.available_workers()
             hires = self.model.rng.permutation(free)[: wanted - len(self.workers)]
             hh.employer[hires] = self.unique_id
-            self.workers.extend(int(i) for i in hires)
+            self.workers = np.concatenate([self.workers, hires])
 
     # --- orders and production ---
     def receive_order(self, store: RetailStore, quantity: int) -> None:
@@ -331,7 +332,7 @@ class CentralFactory(Firm):
         p = self.model.p
         hh = self.model.households
         process = self.process()
-        healthy = [w for w in self.workers if hh.injured_days[w] == 0]
+        healthy = self.workers[hh.injured_days[self.workers] == 0]
         by_labour = len(healthy) * p["hours_per_day"] / process.labour_hours
         by_feedstock = process.units_from(self.feedstock_kg)
         self.capacity_today = min(self.capacity, by_labour)
@@ -347,9 +348,9 @@ class CentralFactory(Firm):
         self._fill_lots(out.passed, out.escaped)
         self.reorder_feedstock(process, self.capacity, self.feedstock_lot)
 
-    def injure(self, injuries: int, healthy: list[int]) -> None:
+    def injure(self, injuries: int, healthy: np.ndarray) -> None:
         p = self.model.p
-        if injuries == 0 or not healthy:
+        if injuries == 0 or len(healthy) == 0:
             return
         hurt = self.model.rng.choice(healthy, size=min(injuries, len(healthy)), replace=False)
         self.model.households.injured_days[hurt] = p["injury_lost_days"]
@@ -399,7 +400,7 @@ class CentralFactory(Firm):
         their pay; sick pay for the injured), and the capital charge, the overhead, and the
         carrying cost of the units at its stores and on their way there."""
         p = self.model.p
-        workers = np.array(self.workers, dtype=np.int64)
+        workers = self.workers
         daily = p["wage_per_hour"] * p["hours_per_day"]
         injured = self.model.households.injured_days[workers] > 0
         wages = np.where(injured, daily * p["sick_pay_share"], daily)
@@ -432,7 +433,7 @@ class CentralFactory(Firm):
             self.model.reach.remove(store.offer_id)
             store.remove()
         self.model.households.employer[self.workers] = NOBODY
-        self.workers = []
+        self.workers = self.workers[:0]
         self.settle_and_leave(OUTSIDE)
 
 
