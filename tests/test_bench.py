@@ -31,6 +31,8 @@ def test_quick_benchmark_prints_and_saves_every_figure(tmp_path, capsys):
         "peak memory",
         "runs/min",
         "scaling",
+        "share of their time running runs",
+        "time per run over",
         "overhead",
         "driver memory",
         "browser app",

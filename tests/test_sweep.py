@@ -24,6 +24,7 @@ from abm.cli import main as abm_cli
 from abm.designs import Range, latin_hypercube, sobol, sobol_indices, sobol_points
 from abm.parameters import ParameterError
 from abm.sweep import load_results, load_series, load_spec, run_seed, run_sweep
+from abm.sweep.driver import task_sizes
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = {"n_consumers": 300, "n_workshops": 15, "grid_width": 30, "grid_height": 30}
@@ -173,6 +174,14 @@ class CountingExecutor(cf.ThreadPoolExecutor):
     def _done(self) -> None:
         with self.lock:
             self.outstanding -= 1
+
+
+def test_tasks_shrink_toward_the_end_so_workers_finish_together():
+    spec = load_spec({**SPEC, "steps": 365, "replications": 50})  # 200 runs
+    sizes = list(task_sizes(spec, 200, slots=2))
+    assert sum(sizes) == 200
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] > 1 and sizes[-1] == 1  # at most a run's wait for the last worker
 
 
 def test_any_executor_works_and_tasks_are_submitted_lazily(reference, tmp_path):

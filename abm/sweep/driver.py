@@ -8,6 +8,7 @@ MAX_ATTEMPTS per run), then recorded as aborted; `resume` runs those again later
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import platform
 import time
@@ -42,7 +43,7 @@ from abm.sweep.store import (
 
 DEFAULT_OUT = Path("out") / "sweeps"
 TARGET_TASK_SECONDS = 2.0  # a task of runs should last this long, so overhead stays small
-TASKS_PER_SLOT = 4  # ...but leave at least this many tasks per worker slot, for balance
+TASKS_PER_SLOT = 4  # ...but at most 1/4 of a worker slot's share of the runs left, for balance
 IN_FLIGHT_PER_SLOT = 2  # tasks submitted ahead per worker slot (bounded: memory stays flat)
 SECONDS_PER_CONSUMER_DAY = 1.5e-6  # rough cost of the model, to size tasks (docs/performance.md)
 SECONDS_PER_RUN_SETUP = 0.1
@@ -61,11 +62,15 @@ def estimate_run_seconds(spec: SweepSpec) -> float:
     return SECONDS_PER_RUN_SETUP + SECONDS_PER_CONSUMER_DAY * params["n_consumers"] * spec.steps
 
 
-def task_size(spec: SweepSpec, pending: int, slots: int) -> int:
-    """Runs per task: long enough to drown the overhead, short enough to balance the workers."""
+def task_sizes(spec: SweepSpec, pending: int, slots: int) -> Iterator[int]:
+    """Runs per task, task after task: long enough to drown the overhead, and shrinking as the
+    sweep nears its end (guided self-scheduling; Polychronopoulos and Kuck 1987), so that no
+    worker is left with a long last task while the others idle."""
     by_time = math.ceil(TARGET_TASK_SECONDS / estimate_run_seconds(spec))
-    by_balance = math.ceil(pending / (slots * TASKS_PER_SLOT))
-    return max(1, min(by_time, by_balance))
+    while pending > 0:
+        size = max(1, min(by_time, math.ceil(pending / (slots * TASKS_PER_SLOT))))
+        yield size
+        pending -= size
 
 
 @dataclass
@@ -120,7 +125,8 @@ def run_sweep(
     `workers`: local processes (default: all cores; 1 runs in this process). `scheduler`: the
     address of a Dask scheduler (tcp://HOST:PORT) instead. `executor`: any
     concurrent.futures.Executor instead of both. `resume`: skip runs already in `out`.
-    `runs_per_task`: runs per task (default: sized to about two seconds per task).
+    `runs_per_task`: runs per task (default: about two seconds of runs per task, fewer as the
+    sweep nears its end).
     `simulate`: the function that runs one model (see `simulate`). A script that uses local
     processes must call this under `if __name__ == "__main__":` (they are spawned).
     """
@@ -195,8 +201,12 @@ class Driver:
 
         spec = self.spec
         pending = spec.total_runs - len(finished)
-        size = per_task or task_size(spec, pending, self.backend.slots)
-        self.fresh = _chunks((i for i in range(spec.total_runs) if i not in finished), size)
+        sizes = (
+            itertools.repeat(per_task)
+            if per_task
+            else task_sizes(spec, pending, self.backend.slots)
+        )
+        self.fresh = _chunks((i for i in range(spec.total_runs) if i not in finished), sizes)
         self.bar = tqdm(
             total=spec.total_runs,
             initial=len(finished),
@@ -272,14 +282,12 @@ class Driver:
         self.bar.set_postfix(ok=self.counts[OK], failed=self.counts[FAILED], refresh=False)
 
 
-def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
-    chunk: list[int] = []
-    for run_id in ids:
-        chunk.append(run_id)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+def _chunks(ids: Iterator[int], sizes: Iterator[int]) -> Iterator[list[int]]:
+    """The ids in consecutive chunks of the given sizes (the last may be short)."""
+    for size in sizes:
+        chunk = list(itertools.islice(ids, size))
+        if not chunk:
+            return
         yield chunk
 
 
