@@ -633,22 +633,10 @@ class HomeWorkshop(Firm):
     def restart_queue_meter(self) -> None:
         self.arrays.restart_meter(self.row, self.model.steps)
 
-    # --- orders, work and delivery ---
     def go_bankrupt(self) -> None:
-        """Refund queued orders, deliver what is on its way, pay out or write off, leave."""
-        hh = self.model.households
-        self.model.deliver_workshop_units(self.arrays.all_on_the_way(self.row))
-        orders = self.arrays.cancel_orders(self.row)
-        waiting = orders.household
-        self.model.ledger.pay(self, Households(waiting), orders.paid, "refunds")
-        self.count("sales_value", -float(orders.paid.sum()))
-        lost = hh.willingness_to_pay(waiting) - orders.paid
-        hh.surplus_today[self.mode] -= float(lost.sum())
-        hh.turned_away[waiting] = False
-        hh.awaiting[waiting] = False
-        hh.pending[waiting] = True
-        hh.waiting_days[waiting] = 0
-        hh.owns_workshop[self.owner] = False
+        """Pay out or write off, and leave (`ProductionEconomy.close_workshops` has delivered
+        what was on its way and refunded the queue)."""
+        self.model.households.owns_workshop[self.owner] = False
         self.settle_and_leave(Households(self.owner))
         self.model.reach.remove(int(self.arrays.offer_id[self.row]))
         self.arrays.close(self.row)

@@ -99,8 +99,6 @@ class Households:
     def shoppers(self, idx: np.ndarray) -> Shoppers:
         """The choice-relevant view of households `idx`."""
         return Shoppers(
-            x=self.x[idx].astype(float),
-            y=self.y[idx].astype(float),
             budget=self.cash[idx],
             willingness_to_pay=self.willingness_to_pay(idx),
             logit_scale=self.logit_scale[idx],

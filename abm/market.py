@@ -20,6 +20,7 @@ NO_CHOICE = -1
 REACH_SLACK = 0.5  # cells added to the tree search radius before the exact distance test
 ROW_ROOM = 0.25  # spare slots in a household's row of the reach index, as a share of its offers
 ROW_ROOM_MIN = 4  # ...and at least this many, so that new offers rarely move the rows
+DEAD_SHARE = 0.25  # closed offers' share of the index's pairs at which the rows are laid out
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,6 @@ class Offers:
 class Shoppers:
     """The households with an open need today and what drives their choice."""
 
-    x: np.ndarray
-    y: np.ndarray
     budget: np.ndarray  # cash at hand
     willingness_to_pay: np.ndarray
     logit_scale: np.ndarray
@@ -53,7 +52,7 @@ class Shoppers:
     defect_belief: np.ndarray  # (n, 2) own + neighbours' memory per mode
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.budget)
 
 
 class ReachIndex:
@@ -64,7 +63,7 @@ class ReachIndex:
     without a search, and come out in one canonical order however the index grew. Each
     household's row keeps spare room (ROW_ROOM), so a new offer is written into the rows it
     reaches without moving the others; rows are laid out again only when one runs out of room
-    or closed offers' pairs (`remove`) are half the index.
+    or closed offers' pairs (`remove`) are DEAD_SHARE of the index.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -137,11 +136,12 @@ class ReachIndex:
         self.dead_pairs = 0
 
     def remove(self, ids) -> None:
-        """Close offers: their pairs no longer count, and go when they are half the index."""
+        """Close offers: their pairs no longer count, and go when they are DEAD_SHARE of the
+        index (each day's pairs are gathered with the dead ones, then sifted)."""
         ids = np.atleast_1d(ids)
         self.alive[ids] = False
         self.dead_pairs += int(self.pair_count[ids].sum())
-        if 2 * self.dead_pairs > self.count.sum():
+        if self.dead_pairs > DEAD_SHARE * self.count.sum():
             self._lay_out(room_for=np.zeros_like(self.count))
 
     def pairs(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -399,7 +399,29 @@ class ProductionEconomy(mesa.Model):
             if factory.close_day():
                 factory.go_bankrupt()
         arrays = self.workshop_arrays
-        for row in arrays.close_day(arrays.live()).tolist():
+        self.close_workshops(arrays.close_day(arrays.live()))
+
+    def close_workshops(self, rows: np.ndarray) -> None:
+        """Workshops `rows` close: what is on its way is delivered, queued orders are refunded
+        (their households shop again), then each pays out or writes off and leaves."""
+        if len(rows) == 0:
+            return
+        hh = self.households
+        arrays = self.workshop_arrays
+        self.deliver_workshop_units(arrays.all_on_the_way(rows))
+        orders = arrays.cancel_orders(rows)
+        waiting = orders.household
+        self.ledger.pay(
+            arrays.account(orders.row), HouseholdAccount(waiting), orders.paid, "refunds"
+        )
+        self.count(WORKSHOP, "sales_value", -float(orders.paid.sum()))
+        lost = hh.willingness_to_pay(waiting) - orders.paid
+        hh.surplus_today[WORKSHOP] -= float(lost.sum())
+        hh.turned_away[waiting] = False
+        hh.awaiting[waiting] = False
+        hh.pending[waiting] = True
+        hh.waiting_days[waiting] = 0
+        for row in rows.tolist():
             arrays.agents[row].go_bankrupt()
 
     def enter_workshops(self) -> None:

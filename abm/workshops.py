@@ -317,9 +317,9 @@ class WorkshopArrays:
         self.orders = entries(queues, np.argsort(queues.row, kind="stable"))
         self.queue_length += np.bincount(rows, minlength=len(self.queue_length))
 
-    def cancel_orders(self, row: int) -> Orders:
-        """Every order in workshop `row`'s queue, taken out (it is closing)."""
-        return self._leave_queues(self._oldest(np.array([row]), self.queue_length[[row]]))
+    def cancel_orders(self, rows: np.ndarray) -> Orders:
+        """Every order in the queues of workshops `rows`, taken out (they are closing)."""
+        return self._leave_queues(self._oldest(rows, self.queue_length[rows]))
 
     def _oldest(self, rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Where in `orders` the counts[k] oldest orders of workshop rows[k] are."""
@@ -423,9 +423,9 @@ class WorkshopArrays:
         """Units that reach their households by `day`, taken off the way."""
         return self._take(self._on_their_way().arrival <= day)
 
-    def all_on_the_way(self, row: int) -> Units:
-        """Every unit workshop `row` has on its way (delivered at once when it closes)."""
-        return self._take(self._on_their_way().row == row)
+    def all_on_the_way(self, rows: np.ndarray) -> Units:
+        """Every unit workshops `rows` have on their way (delivered at once when they close)."""
+        return self._take(np.isin(self._on_their_way().row, rows))
 
     def _on_their_way(self) -> Units:
         if self.dispatched:

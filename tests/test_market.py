@@ -76,8 +76,6 @@ def offers(price, lead_time=None, custom=None, record=None) -> Offers:
 
 def shoppers(n, wtp=100.0, budget=1e9, scale=10.0) -> Shoppers:
     return Shoppers(
-        x=np.zeros(n),
-        y=np.zeros(n),
         budget=np.full(n, budget),
         willingness_to_pay=np.full(n, wtp),
         logit_scale=np.full(n, scale),
