@@ -84,14 +84,15 @@ class ReachIndex:
 
     def add(self, x: float, y: float, reach: float) -> int:
         """Open an offer at (x, y) that reaches `reach` cells; returns its id. The index takes
-        it in with the next `pairs`, together with every other offer opened meanwhile."""
+        it in with the next `pairs` (or `take_in`), with every other offer opened meanwhile."""
         offer_id = len(self)
         self.alive = np.append(self.alive, True)
         self.pair_count = np.append(self.pair_count, 0)
         self.waiting.append((offer_id, x, y, reach))
         return offer_id
 
-    def _take_in_waiting(self) -> None:
+    def take_in(self) -> None:
+        """Find the households within reach of every offer opened since the last time."""
         waiting = np.array([w for w in self.waiting if self.alive[w[0]]], dtype=float)
         self.waiting = []
         if len(waiting) == 0:
@@ -146,7 +147,7 @@ class ReachIndex:
 
     def pairs(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(k, offer id) for each open offer reaching households[k], grouped by k in order."""
-        self._take_in_waiting()
+        self.take_in()
         counts = self.count[households]
         k = np.repeat(np.arange(len(households)), counts)
         j = self.offer[_positions(self.start[households], counts)]

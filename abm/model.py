@@ -66,6 +66,7 @@ class ProductionEconomy(mesa.Model):
             HomeWorkshop(self, self._cell_of(owner), int(owner))
         self.workshop_arrays.set_prices(self.workshop_arrays.live(), self.steps)
         self._place_factories(p["n_factories"])  # they hire among households without a workshop
+        self.reach.take_in()  # the opening offers' reach, found with the map
         self.ledger.open_books(self.firm_cash())
         self.history = History()  # trailing windows behind shares, lead times and bullwhip
         self._last = measure(self)
