@@ -170,36 +170,29 @@ def public_defect_record(returns, delivered, prior_belief: float, prior_units: f
     return (returns + prior_belief * prior_units) / np.maximum(delivered + prior_units, 1)
 
 
-def perceived_cost(
-    price,
-    lead_time,
-    defect_record,
-    own_belief,
-    own_weight: float,
-    defect_hassle,
-    impatience,
-    mismatch_cost,
-    mismatched,
-):
-    """Perceived total cost in dollars of an offer to a shopper, elementwise over pairs.
+def expected_defect(own_belief, defect_record, own_weight: float):
+    """The defect rate a shopper expects of an offer: its own memory of the offer's mode,
+    weighed against the offer's public record."""
+    return own_weight * own_belief + (1.0 - own_weight) * defect_record
 
-    The expected defect rate weighs the shopper's own memory of the offer's mode against the
-    offer's public record; a defect costs the price again plus the hassle; waiting costs
-    impatience per day of lead time; a custom need met by a standard good costs the mismatch.
-    """
-    expected_defect = own_weight * own_belief + (1.0 - own_weight) * defect_record
-    return (
-        price
-        + expected_defect * (price + defect_hassle)
-        + impatience * lead_time
-        + mismatch_cost * mismatched
-    )
+
+def perceived_cost(price, expected_defect, defect_hassle, impatience, lead_time, mismatch):
+    """Perceived total cost in dollars of an offer to a shopper (scalars, or arrays with one
+    entry per pair): a defect costs the price again plus the hassle; waiting costs impatience
+    per day of lead time; `mismatch` is what a standard good costs a custom need (else 0)."""
+    cost = expected_defect * (price + defect_hassle)
+    cost += price  # in place: over a day's pairs, each temporary costs as much as a sum
+    cost += impatience * lead_time
+    cost += mismatch
+    return cost
 
 
 def gumbel_noise(rng: np.random.Generator, size: int) -> np.ndarray:
     """Standard Gumbel draws as minus the log of exponential ones (the same law as
     `Generator.gumbel`, at half its cost: one logarithm a draw instead of two)."""
-    return -np.log(rng.standard_exponential(size))
+    draws = rng.standard_exponential(size)
+    np.log(draws, out=draws)
+    return np.negative(draws, out=draws)
 
 
 def choose(
@@ -226,22 +219,24 @@ def choose(
     def each(values: np.ndarray) -> np.ndarray:  # a shopper's value on each of its pairs
         return np.repeat(values, counts)
 
+    # what depends on the shopper or the offer alone is worked out once, then spread to pairs
     n_modes = shoppers.defect_belief.shape[1]
-    mode = offers.mode[j]
-    own_belief = shoppers.defect_belief.ravel()[each(np.arange(0, n * n_modes, n_modes)) + mode]
+    own_part = expected_defect(shoppers.defect_belief, 0.0, own_weight).ravel()
+    public_part = expected_defect(0.0, offers.defect_record, own_weight)
+    defect = own_part[each(np.arange(0, n * n_modes, n_modes)) + offers.mode[j]]
+    defect += public_part[j]
+    custom_mismatch = np.where(shoppers.custom, shoppers.mismatch_cost, 0.0)
     price = offers.price[j]
     cost = perceived_cost(
         price,
-        offers.lead_time[j],
-        offers.defect_record[j],
-        own_belief,
-        own_weight,
+        defect,
         each(shoppers.defect_hassle),
         each(shoppers.impatience),
-        each(shoppers.mismatch_cost),
-        each(shoppers.custom) & ~offers.makes_custom[j],
+        offers.lead_time[j],
+        each(custom_mismatch) * ~offers.makes_custom[j],
     )
-    utility = (each(shoppers.willingness_to_pay) - cost) / each(shoppers.logit_scale)
+    utility = np.subtract(each(shoppers.willingness_to_pay), cost, out=cost)
+    utility /= each(shoppers.logit_scale)
     utility += gumbel_noise(rng, len(k))
     utility[price > each(shoppers.budget)] = -np.inf
     outside = gumbel_noise(rng, n)

@@ -11,6 +11,7 @@ from abm.market import (
     ReachIndex,
     Shoppers,
     choose,
+    expected_defect,
     gumbel_noise,
     perceived_cost,
 )
@@ -116,20 +117,18 @@ def test_nobody_buys_what_is_out_of_reach_or_out_of_budget():
 def test_perceived_cost_adds_expected_defects_waiting_and_mismatch():
     """$100 price, 10% expected defects (half own memory, half public record), $20 hassle,
     3 days at $2 a day, a $10 mismatch: 100 + 0.1 * (100 + 20) + 3 * 2 + 10 = $128."""
+    defect = expected_defect(own_belief=0.15, defect_record=0.05, own_weight=0.5)
+    assert defect == pytest.approx(0.1)
     cost = perceived_cost(
         price=100.0,
-        lead_time=3.0,
-        defect_record=0.05,
-        own_belief=0.15,
-        own_weight=0.5,
+        expected_defect=defect,
         defect_hassle=20.0,
         impatience=2.0,
-        mismatch_cost=10.0,
-        mismatched=True,
+        lead_time=3.0,
+        mismatch=10.0,
     )
     assert cost == pytest.approx(128.0)
-    matched = perceived_cost(100.0, 3.0, 0.05, 0.15, 0.5, 20.0, 2.0, 10.0, mismatched=False)
-    assert matched == pytest.approx(118.0)
+    assert perceived_cost(100.0, defect, 20.0, 2.0, 3.0, mismatch=0.0) == pytest.approx(118.0)
 
 
 def test_gumbel_noise_has_the_standard_gumbel_law():
