@@ -80,7 +80,14 @@ class Row:
             "at_most": self.measured <= self.theory,
             "below": self.measured < self.theory,
             "above": self.measured > self.theory,
+            "report": True,  # shown, not checked: the model does not settle the claim
         }[self.expect]
+
+    @property
+    def verdict(self) -> str:
+        if self.expect == "report":
+            return "shown"
+        return "yes" if self.ok else "NO"
 
 
 def direction(label: str, reference: float, measured: float, expect: str) -> Row:
@@ -274,6 +281,9 @@ def order_and_demand(model: ProductionEconomy, skip: int) -> tuple[np.ndarray, n
     return log[:, 2].astype(float), log[:, 1].astype(float)
 
 
+KANBAN_SEEDS = (4, 5, 6)  # kanban's weekly ratio varies with the draws: several runs shown
+
+
 def check_bullwhip(quick: bool = True) -> Check:
     check = Check(
         "Bullwhip",
@@ -309,10 +319,10 @@ def check_bullwhip(quick: bool = True) -> Check:
 
     # the same system under other policies, compared week by week (orders and demand summed
     # over 7 days, so that containers and lots are not mistaken for amplification)
-    def weekly_ratio(policy: str, **extra) -> float:
+    def weekly_ratio(policy: str, seed: int = 4, **extra) -> float:
         model = advance(
             lab(
-                seed=4,
+                seed=seed,
                 shipping_lead_time=3,
                 forecast_window=5,
                 replenishment_policy=policy,
@@ -324,12 +334,16 @@ def check_bullwhip(quick: bool = True) -> Check:
         return float(np.var(weeks(orders)) / np.var(weeks(demand)))
 
     pull = weekly_ratio("order_up_to")
+    kanban = [weekly_ratio("kanban", seed) for seed in KANBAN_SEEDS]
     check.rows += [
-        direction(
-            f"kanban, weekly: damps (below order-up-to's {pull:.2f})",
+        Row(
+            f"kanban, weekly, mean of seeds {KANBAN_SEEDS[0]}-{KANBAN_SEEDS[-1]} (interval: "
+            f"their range) against order-up-to's {pull:.2f}",
             pull,
-            weekly_ratio("kanban"),
-            "below",
+            float(np.mean(kanban)),
+            min(kanban),
+            max(kanban),
+            "report",
         ),
         direction(
             "(r,Q), lots of ~1 day, weekly: damps",
@@ -347,10 +361,15 @@ def check_bullwhip(quick: bool = True) -> Check:
     ]
     check.notes = (
         "The closed form is for order-up-to with a moving-average forecast, day by day. The "
-        "other rows compare policies week by week. Kanban and (r,Q) with small lots pass "
-        "demand through and damp the bullwhip; (r,Q) with large EOQ lots amplifies it by order "
-        "batching, Lee, Padmanabhan & Whang's (1997) second cause; push production, planned "
-        "weekly from a forecast, amplifies it."
+        "other rows compare policies week by week. (r,Q) with small lots passes demand through "
+        "and damps the bullwhip; (r,Q) with large EOQ lots amplifies it by order batching, Lee, "
+        "Padmanabhan & Whang's (1997) second cause; push production, planned weekly from a "
+        "forecast, amplifies it. Kanban is reported, not checked: that it damps the bullwhip "
+        "is not settled by this model. Its weekly ratio depends on the run's random draws far "
+        "more than the other policies' (from about 1.6 to 4 across seeds, against 2.9-3.1 for "
+        "order-up-to, also in runs of 10,000 days): cards sized with a 15% safety factor for a "
+        "learned lead time leave the store short often, and its orders then follow the "
+        "arrivals of containers rather than demand."
     )
     return check
 
@@ -643,7 +662,8 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
         "parameter schema, and compares what the model measured with the theory. Intervals are "
         f"{CONFIDENCE:.1%} confidence intervals per row (Wilson for shares, batch means for "
         "long-run ratios, exact Poisson for injury counts); a directional claim passes when the "
-        "measurement lies on the stated side of its reference. The same checks, in shorter "
+        "measurement lies on the stated side of its reference; a row marked `report` is shown "
+        "and not checked (its notes say why). The same checks, in shorter "
         "runs, are tests in `tests/validation/`.",
         "",
         f"Regenerate: `python -m abm.validation docs/validation.md` ({'quick' if quick else 'long'}"
@@ -664,7 +684,7 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
         ]
         lines += [
             f"| {r.label} | {r.theory:.6g} | {r.measured:.6g} | [{r.low:.6g}, {r.high:.6g}] | "
-            f"{r.expect} | {'yes' if r.ok else 'NO'} |"
+            f"{r.expect} | {r.verdict} |"
             for r in check.rows
         ]
         if check.notes:
