@@ -6,4 +6,4 @@ from abm.parameters import DEFAULTS, PARAMETERS, ParameterError
 
 __all__ = ["ProductionEconomy", "PARAMETERS", "DEFAULTS", "ParameterError"]
 # bumped whenever the same seed gives different results (0.2: the speed work of issue 6)
-__version__ = "0.2.0"
+__version__ = "0.3.0"
