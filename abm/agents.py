@@ -586,9 +586,9 @@ class _Row:
 class HomeWorkshop(Firm):
     """A household's workshop: small capital, local build-to-order, custom goods.
 
-    Its numbers live in row `row` of `model.workshop_arrays`, where the model prices, quotes,
-    charges, runs and checks all workshops at once; the agent queues its orders and, when it
-    closes, refunds them.
+    Its numbers and its queue of orders live in row `row` of `model.workshop_arrays`, where the
+    model prices, quotes, charges, runs, queues and checks all workshops at once; the agent
+    opens the workshop and, when it closes, settles its cash and leaves.
     """
 
     mode = WORKSHOP
