@@ -254,16 +254,25 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def plain_runs_seconds(spec: dict) -> float:
+def plain_runs_seconds(spec: dict, replications: range | None = None) -> float:
     """The sweep's runs (same parameters, same seeds) in a plain loop: build, step, verdict."""
     from abm.scenarios import load_scenario
     from abm.sweep import run_seed, simulate
 
     params = load_scenario(spec["base"]).parameters(spec["set"])
     start = time.perf_counter()
-    for replication in range(spec["replications"]):
+    for replication in replications or range(spec["replications"]):
         simulate(params, run_seed(spec["seed"], 0, replication), spec["steps"]).verdict()
     return time.perf_counter() - start
+
+
+def plain_pair_seconds(spec: dict, pool: ProcessPoolExecutor) -> float:
+    """The same runs as two plain loops at once, half in each of the pool's two processes:
+    the summed time of their runs. Against the plain loop alone, it is what running two
+    processes at once costs on this machine, with no sweep machinery involved."""
+    half = spec["replications"] // 2
+    halves = [range(half), range(half, spec["replications"])]
+    return sum(f.result() for f in [pool.submit(plain_runs_seconds, spec, r) for r in halves])
 
 
 def sweep_driver_memory(runs: int) -> dict:
@@ -284,10 +293,11 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
     # alternated and the best time of each kept, so that a busy moment of a shared machine
     # passes neither for overhead nor for poor scaling (nor hides them)
     slowest = SweepTime(float("inf"), float("inf"))
-    plain, one, two = float("inf"), slowest, slowest
+    plain, pair, one, two = float("inf"), float("inf"), slowest, slowest
     with local_pool(2) as pool:
         for _ in range(ROUNDS):
             plain = min(plain, plain_runs_seconds(spec))
+            pair = min(pair, plain_pair_seconds(spec, pool))
             one = min(one, sweep_time(spec, workers=1), key=lambda t: t.wall_s)
             two = min(two, sweep_time(spec, executor=pool, workers=2), key=lambda t: t.wall_s)
     with (
@@ -304,6 +314,7 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
     # what the scaling is made of: the workers' idle share, and how much longer each run took
     busy = two.busy(2)
     run_time_ratio = two.runs_s / one.runs_s
+    pair_ratio = pair / plain  # the same, for two plain loops at once: the machine's part
     small, large = QUICK_FLAT_MEMORY_RUNS if quick else FLAT_MEMORY_RUNS
     print(f"  driver memory at {small:,} and {large:,} runs ...", file=sys.stderr, flush=True)
     memory = [in_fresh_process(sweep_driver_memory, n) for n in (small, large)]
@@ -323,6 +334,7 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
         ),
         Row("  2 workers: share of their time running runs", f"{busy:.0%}"),
         Row("  2 workers: time per run over the 1-worker sweep's", f"{run_time_ratio:.2f}"),
+        Row("  2 plain loops at once: time per run over one loop's", f"{pair_ratio:.2f}"),
         Row(
             "overhead per run (1 worker, against a plain run)",
             f"{overhead:+.1%}",
@@ -345,6 +357,8 @@ def sweep_rows(quick: bool) -> tuple[list[Row], dict]:
         "scaling": scaling,
         "busy_at_2": busy,
         "run_time_ratio_at_2": run_time_ratio,
+        "plain_pair_s": pair,
+        "plain_pair_ratio": pair_ratio,
         "overhead": overhead,
         "driver_memory": memory,
     }

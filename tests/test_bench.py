@@ -33,6 +33,7 @@ def test_quick_benchmark_prints_and_saves_every_figure(tmp_path, capsys):
         "scaling",
         "share of their time running runs",
         "time per run over",
+        "2 plain loops at once",
         "overhead",
         "driver memory",
         "browser app",
