@@ -21,7 +21,7 @@ from abm.production import (
     BatchOutcome,
     Process,
     capital_charge_per_day,
-    feedstock_unit_price,
+    feedstock_quote,
     injury_rate_per_hour,
     make_units,
     normal_cost_price,
@@ -61,13 +61,7 @@ class FeedstockSupplier(Agent):
         self.deliveries: list[tuple[int, Firm, float]] = []
 
     def quote(self, lot_kg: float) -> float:
-        p = self.model.p
-        return feedstock_unit_price(
-            lot_kg,
-            p["feedstock_bulk_price"],
-            p["feedstock_small_lot_premium"],
-            p["feedstock_half_discount_lot"],
-        )
+        return feedstock_quote(self.model.p, lot_kg)
 
     def sell(self, buyer: Firm, lot_kg: float) -> None:
         """The buyer pays now (to outside the model); the lot arrives after the lead time."""
@@ -103,19 +97,10 @@ class Firm(FixedAgent):
         self.model.count(self.mode, key, amount)
 
     def record_batch(self, out: BatchOutcome) -> None:
-        """Book a production batch: goods made and scrapped, defects, hours, injuries, waste."""
-        goods = self.model.goods[self.mode]
-        goods.made += out.made
-        goods.scrapped += out.caught
-        self.count("made", out.made)
-        self.count("defects_made", out.defects)
-        self.count("defects_caught", out.caught)
-        self.count("defects_escaped", out.escaped)
-        self.count("labour_hours", out.labour_hours)
-        self.count("injuries", out.injuries)
+        """Book a production batch (`ProductionEconomy.record_batches`) and what it used."""
+        self.model.record_batches(self.mode, out, self)
         self.experience += out.made
         self.feedstock_kg -= out.feedstock_kg
-        self.dispose(out.waste_kg)
 
     def buy_opening_feedstock(self, lot_kg: float) -> None:
         """A new firm buys its first feedstock lot at once (from its opening cash)."""
@@ -130,10 +115,6 @@ class Firm(FixedAgent):
             self.feedstock_kg, self.feedstock_on_order, units_per_day, lead_time
         ):
             self.model.feedstock.sell(self, lot_kg)
-
-    def dispose(self, waste_kg: float) -> None:
-        self.count("waste_kg", waste_kg)
-        self.model.ledger.pay(self, OUTSIDE, waste_kg * self.model.p["disposal_fee"], "disposal")
 
     def settle_and_leave(self, owner) -> None:
         """Exit: positive cash goes to the owner, a negative balance is written off outside."""

@@ -25,6 +25,7 @@ from abm.ledger import Households as HouseholdAccount
 from abm.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
 from abm.metrics import METRICS, History, measure, verdict
 from abm.parameters import validate
+from abm.production import BatchOutcome
 from abm.workshops import Units, WorkshopArrays
 
 
@@ -126,6 +127,28 @@ class ProductionEconomy(mesa.Model):
     def count(self, mode: int, key: str, amount: float = 1.0) -> None:
         self.today[mode][key] += amount
         self.total[mode][key] += amount
+
+    def record_batches(self, mode: int, out: BatchOutcome, payers) -> None:
+        """Book production batches (one producer's numbers, or arrays of many): goods made and
+        scrapped, defects, hours and injuries; `payers` pay for disposing of the waste."""
+        goods = self.goods[mode]
+        goods.made += int(np.sum(out.made))
+        goods.scrapped += int(np.sum(out.caught))
+        for key, amounts in (
+            ("made", out.made),
+            ("defects_made", out.defects),
+            ("defects_caught", out.caught),
+            ("defects_escaped", out.escaped),
+            ("labour_hours", out.labour_hours),
+            ("injuries", out.injuries),
+        ):
+            self.count(mode, key, np.sum(amounts).item())
+        self.dispose(payers, mode, out.waste_kg)
+
+    def dispose(self, payers, mode: int, waste_kg) -> None:
+        """Scrap leaves the model at the disposal fee per kg (one amount or one per payer)."""
+        self.count(mode, "waste_kg", np.sum(waste_kg).item())
+        self.ledger.pay(payers, OUTSIDE, waste_kg * self.p["disposal_fee"], "disposal")
 
     # --- the day ---
     def step(self) -> None:
@@ -342,9 +365,7 @@ class ProductionEconomy(mesa.Model):
             self.count(mode, "sales_value", -float(refunds.sum()))
             lost = self.households.willingness_to_pay(returned) - refunds
             self.households.surplus_today[mode] -= float(lost.sum())
-            scrap_kg = p["feedstock_per_unit"] * per_unit  # a returned unit is scrapped whole
-            self.count(mode, "waste_kg", float(scrap_kg.sum()))
-            self.ledger.pay(seller, OUTSIDE, p["disposal_fee"] * scrap_kg, "disposal")
+            self.dispose(seller, mode, p["feedstock_per_unit"] * per_unit)  # scrapped whole
         self.households.receive(buyers, mode, defective)
 
     def deliver_workshop_units(self, units: Units) -> None:

@@ -24,6 +24,16 @@ feedstock_unit_price = functools.cache(formulas.feedstock_unit_price)
 injury_rate_per_hour = functools.cache(formulas.injury_rate_per_hour)
 
 
+def feedstock_quote(p: dict, lot_kg: float) -> float:
+    """The feedstock supplier's unit price ($/kg) for a lot of `lot_kg` (its price schedule)."""
+    return feedstock_unit_price(
+        lot_kg,
+        p["feedstock_bulk_price"],
+        p["feedstock_small_lot_premium"],
+        p["feedstock_half_discount_lot"],
+    )
+
+
 @dataclass(frozen=True)
 class Process:
     """Per-unit technology of one producer today (or of many: `make_batches` takes arrays for

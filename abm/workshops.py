@@ -23,7 +23,7 @@ from abm.production import (
     BatchOutcome,
     Process,
     capital_charge_per_day,
-    feedstock_unit_price,
+    feedstock_quote,
     injury_rate_per_hour,
     make_batches,
     normal_cost_price,
@@ -245,13 +245,7 @@ class WorkshopArrays:
         """Normal-cost price at today's process, less the subsidy, never below a cent."""
         p = self.p
         tech = self.technology(rows, day)
-        drawn = p["feedstock_per_unit"] / (1.0 - tech.waste_share)
-        feed = drawn * feedstock_unit_price(
-            p["workshop_feedstock_lot"],
-            p["feedstock_bulk_price"],
-            p["feedstock_small_lot_premium"],
-            p["feedstock_half_discount_lot"],
-        )
+        feed = tech.process(p).feedstock_drawn * feedstock_quote(p, p["workshop_feedstock_lot"])
         full = normal_cost_price(
             tech.labour_hours * p["workshop_wage_per_hour"] + feed,
             self.fixed_cost_per_day(),
@@ -367,24 +361,10 @@ class WorkshopArrays:
             model.feedstock.sell(self.agents[row], p["workshop_feedstock_lot"])
 
     def _record(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
-        """Book the batches: goods made and scrapped, defects, hours, injuries, waste."""
-        goods = model.goods[WORKSHOP]
-        goods.made += int(out.made.sum())
-        goods.scrapped += int(out.caught.sum())
-        for key, amounts in (
-            ("made", out.made),
-            ("defects_made", out.defects),
-            ("defects_caught", out.caught),
-            ("defects_escaped", out.escaped),
-            ("labour_hours", out.labour_hours),
-            ("injuries", out.injuries),
-            ("waste_kg", out.waste_kg),
-        ):
-            model.count(WORKSHOP, key, amounts.sum().item())
+        """Book the batches (`ProductionEconomy.record_batches`) and what they used."""
+        model.record_batches(WORKSHOP, out, self.account(rows))
         self.experience[rows] += out.made
         self.feedstock_kg[rows] -= out.feedstock_kg
-        fees = out.waste_kg * self.p["disposal_fee"]
-        model.ledger.pay(self.account(rows), OUTSIDE, fees, "disposal")
 
     def _dispatch(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
         """Each workshop's passed units go to its oldest orders; which of them carry its
