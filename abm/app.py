@@ -54,7 +54,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import reacton.ipywidgets as rw
 import solara
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -367,12 +366,10 @@ DAY_CLASS = "abm-day-{day}"  # marks a drawing with the day it shows
 
 
 def drawing_image(png: bytes, day: int):
-    """A PNG on the page, as solara.Image shows one, marked with the day it shows (a CSS class):
-    a test or the benchmark can tell which day is on screen also when two days draw the same
-    picture (the image is then not sent again)."""
-    return rw.Image(
-        value=png, format="png", _dom_classes=["solara-image", DAY_CLASS.format(day=day)]
-    )
+    """A PNG on the page (solara.Image), marked with the day it shows (a CSS class): a test or
+    the benchmark can tell which day is on screen also when two days draw the same picture
+    (the image is then not sent again)."""
+    return solara.Image(png, format="png", classes=[DAY_CLASS.format(day=day)])
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,10 @@ def sweep_time(spec: dict, **backend) -> SweepTime:
     """Time one sweep, written to a throwaway directory."""
     import tempfile
 
-    from abm.sweep import load_results, run_sweep
+    import pyarrow.compute as pc
+
+    from abm.sweep import run_sweep
+    from abm.sweep.store import RUNS_DIR, read_parts
 
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
@@ -236,7 +239,8 @@ def sweep_time(spec: dict, **backend) -> SweepTime:
         seconds = time.perf_counter() - start
         if summary.any_failed:
             raise RuntimeError(f"benchmark sweep had failed runs: {summary.text()}")
-        return SweepTime(seconds, float(load_results(out)["duration_s"].sum()))
+        durations = read_parts(Path(out) / RUNS_DIR, ["duration_s"])  # one column: memory flat
+        return SweepTime(seconds, float(pc.sum(durations["duration_s"]).as_py()))
 
 
 def _started() -> None:
@@ -261,7 +265,9 @@ def plain_runs_seconds(spec: dict, replications: range | None = None) -> float:
 
     params = load_scenario(spec["base"]).parameters(spec["set"])
     start = time.perf_counter()
-    for replication in replications or range(spec["replications"]):
+    if replications is None:
+        replications = range(spec["replications"])
+    for replication in replications:
         simulate(params, run_seed(spec["seed"], 0, replication), spec["steps"]).verdict()
     return time.perf_counter() - start
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import mesa
 import numpy as np
+import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from abm.agents import (
@@ -546,9 +547,10 @@ class ProductionEconomy(mesa.Model):
         df.index.name = "day"
         return df
 
-    def verdict(self) -> dict:
-        """Which modes survive, which dominates and since which day."""
-        return verdict(self.dataframe(), self.p)
+    def verdict(self, df: pd.DataFrame | None = None) -> dict:
+        """Which modes survive, which dominates and since which day (from `df`, the run's
+        `dataframe()`, when the caller has it already)."""
+        return verdict(self.dataframe() if df is None else df, self.p)
 
 
 def _reporter(name: str):

@@ -5,7 +5,7 @@ The same spec as a TOML file would run with `abm sweep FILE`; see docs/sweeps.md
 """
 
 from abm.plots import plot_sweep
-from abm.sweep import run_sweep
+from abm.sweep import load_results, run_sweep
 
 SPEC = {
     "name": "example",
@@ -26,7 +26,7 @@ SPEC = {
 if __name__ == "__main__":
     summary = run_sweep(SPEC, "out/sweeps/example", resume=True)
     print(summary.text())
-    runs = summary.results()  # one row per run, as a pandas DataFrame
+    runs = load_results(summary.out)  # one row per run, as a pandas DataFrame
     print(runs.groupby(["poka_yoke", "workshop_subsidy_per_unit"])["share_workshop"].mean())
     for path in plot_sweep(summary.out):
         print("figure:", path)

@@ -12,19 +12,19 @@ import ipywidgets
 import numpy as np
 import pytest
 import solara
+from matplotlib.colors import to_rgba
 
 from abm import app, viz_assets
 from abm.agents import FACTORY, CentralFactory, Consumer, HomeWorkshop, RetailStore
 from abm.parameters import DEFAULTS, PARAMETERS
 from abm.portrayal import (
     FIRM_SIZES,
-    HOUSEHOLD_SIZE,
     MAP_SIZE_PX,
+    MARKER_ALPHA,
     MARKERS,
     MODE_COLOURS,
     NOT_BOUGHT_COLOUR,
     MapDrawing,
-    agent_portrayal,
     daily_output,
     firm_size,
     household_groups,
@@ -142,22 +142,19 @@ def test_a_run_takes_its_seed_as_text_and_its_levers():
 # --- portrayal ---------------------------------------------------------------------------------
 def test_households_take_the_colour_of_the_mode_they_last_bought_from(stepped):
     consumers = list(stepped.agents_by_type[Consumer])
-    hh = stepped.households
+    groups = household_groups(stepped.households.last_mode)
     for consumer in consumers[:50]:
-        style = agent_portrayal(consumer)
-        expected = MODE_COLOURS.get(int(hh.last_mode[consumer.index]), NOT_BOUGHT_COLOUR)
-        assert style.color == expected
-        assert style.marker == MARKERS[Consumer] and style.size == HOUSEHOLD_SIZE
-    assert {agent_portrayal(c).color for c in consumers} >= {MODE_COLOURS[FACTORY]}
+        expected = MODE_COLOURS.get(consumer.last_mode, NOT_BOUGHT_COLOUR)
+        assert groups[expected][consumer.index]
+    assert groups[MODE_COLOURS[FACTORY]].any()
 
 
 def test_each_agent_type_has_its_own_marker_and_firms_their_modes_colour(stepped):
     assert len(set(MARKERS.values())) == len(MARKERS)
+    drawing = MapDrawing(stepped)
     for kind in (CentralFactory, RetailStore, HomeWorkshop):
-        firm = next(iter(stepped.agents_by_type[kind]))
-        style = agent_portrayal(firm)
-        assert style.marker == MARKERS[kind]
-        assert style.color == MODE_COLOURS[firm.mode]
+        face = drawing.firms[kind].get_facecolor()[0]
+        assert tuple(face) == to_rgba(MODE_COLOURS[kind.mode], MARKER_ALPHA)
 
 
 def test_firm_size_grows_with_output(stepped):
@@ -188,7 +185,7 @@ def test_the_map_draws_every_household_and_firm_as_portrayed(stepped):
     drawn = {colour: len(markers.get_offsets()) for colour, markers in drawing.households.items()}
     portrayed: dict[str, int] = {}
     for consumer in stepped.agents_by_type[Consumer]:
-        colour = agent_portrayal(consumer).color
+        colour = MODE_COLOURS.get(consumer.last_mode, NOT_BOUGHT_COLOUR)
         portrayed[colour] = portrayed.get(colour, 0) + 1
     assert {colour: n for colour, n in drawn.items() if n} == portrayed
     firms_of = {
@@ -199,7 +196,7 @@ def test_the_map_draws_every_household_and_firm_as_portrayed(stepped):
     for kind, markers in drawing.firms.items():
         firms = firms_of[kind]
         assert len(markers.get_offsets()) == len(firms) > 0
-        assert list(markers.get_sizes()) == [agent_portrayal(f).size for f in firms]
+        assert list(markers.get_sizes()) == pytest.approx([firm_size(f) for f in firms])
         assert tuple(markers.get_offsets()[0]) == firms[0].cell.coordinate
 
 

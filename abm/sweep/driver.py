@@ -284,7 +284,7 @@ class Driver:
 
 def _chunks(ids: Iterator[int], sizes: Iterator[int]) -> Iterator[list[int]]:
     """The ids in consecutive chunks of the given sizes (the last may be short)."""
-    for size in sizes:
+    for size in itertools.chain(sizes, itertools.repeat(1)):  # no id is left behind
         chunk = list(itertools.islice(ids, size))
         if not chunk:
             return

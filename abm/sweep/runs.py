@@ -55,7 +55,7 @@ def simulate(params: dict[str, Any], seed: int, steps: int):
     """The default model run: a ProductionEconomy seeded with `seed`, stepped `steps` days.
 
     `run_sweep(simulate=...)` takes any importable function of the same signature that returns an
-    object with `verdict()` and `dataframe()` (e.g. a subclass of ProductionEconomy).
+    object with `dataframe()` and `verdict(df)` (e.g. a subclass of ProductionEconomy).
     """
     from abm.model import ProductionEconomy
 
@@ -120,7 +120,7 @@ def run_one(context: RunContext, run: Run) -> tuple[dict[str, Any], pd.DataFrame
         params = validate({**context.base_overrides, **context.fixed, **run.values})
         model = context.simulate(params, run.seed, context.steps)
         df = model.dataframe()
-        row |= verdict_columns(model.verdict())
+        row |= verdict_columns(model.verdict(df))
         row |= {f"final_{name}": _number(df[name].iloc[-1]) for name in METRICS}
         if context.keep_series_every:
             series = series_table(df, run.run_id, context.keep_series_every, context.series)
