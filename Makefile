@@ -32,12 +32,12 @@ clean:
 
 # Refresh the generated tables in docs/ODD.md from the parameter schema and the metrics list.
 docs: $(VENV)/.installed
-	$(PY) -m abm.docs docs/ODD.md
+	$(PY) -m abm.reports.odd_tables docs/ODD.md
 
 # Re-run the long validation checks and rewrite docs/validation.md with its figures.
 validation: $(VENV)/.installed
-	$(PY) -m abm.validation docs/validation.md
+	$(PY) -m abm.reports.validation docs/validation.md
 
 # Speed and memory at scale, with Mesa's Boltzmann example as the baseline (about 10 minutes).
 bench: $(VENV)/.installed
-	$(PY) -m abm.bench --json docs/performance/bench.json --plot docs/performance/cost.png
+	$(PY) -m abm.reports.bench --json docs/performance/bench.json --plot docs/performance/cost.png

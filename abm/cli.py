@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from abm.ledger import MODES
-from abm.metrics import HEADLINE, METRICS
-from abm.parameters import PARAMETERS, ParameterError, unknown_name_error
-from abm.scenarios import available, load_scenario
+from abm.economy.ledger import MODES
+from abm.economy.metrics import HEADLINE
+from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error
+from abm.economy.scenarios import available, load_scenario
 from abm.sweep import add_sweep_commands
 
 DEFAULT_DAYS = 365
@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     viz.set_defaults(func=cmd_viz)
 
     bench = sub.add_parser("bench", help="benchmark speed and memory against Mesa's baseline")
-    from abm.bench import add_arguments as bench_arguments  # the benchmark imports this module
+    from abm.reports.bench import (
+        add_arguments as bench_arguments,  # the benchmark imports this module
+    )
 
     bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
@@ -95,7 +97,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args) -> int:
-    from abm.model import ProductionEconomy
+    from abm.economy.model import ProductionEconomy
 
     if args.steps < 1:
         raise ParameterError(f"--steps={args.steps} must be at least 1")
@@ -154,23 +156,21 @@ def _fmt(value, key: str = "") -> str:
 
 
 def cmd_params(args) -> int:
-    rows = [
-        (p.name, str(p.default), p.unit, p.range_text(), p.meaning, p.source)
-        for p in PARAMETERS.values()
-    ]
-    header = ("name", "default", "unit", "range", "meaning", "source")
-    print(text_table(header, rows, args.markdown))
+    from abm.reports.odd_tables import parameter_table
+
+    print(parameter_table(args.markdown))
     return 0
 
 
 def cmd_metrics(args) -> int:
-    rows = [(name, unit, meaning) for name, (unit, meaning) in METRICS.items()]
-    print(text_table(("column", "unit", "meaning"), rows, args.markdown))
+    from abm.reports.odd_tables import metric_table
+
+    print(metric_table(args.markdown))
     return 0
 
 
 def cmd_viz(args) -> int:
-    from abm.app import serve
+    from abm.viz.app import serve
 
     if args.port is not None and not 1 <= args.port <= 65535:
         raise ParameterError(f"--port={args.port} is out of range: allowed [1, 65535]")
@@ -178,7 +178,7 @@ def cmd_viz(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from abm.bench import run_benchmark
+    from abm.reports.bench import run_benchmark
 
     return run_benchmark(quick=args.quick, json_path=args.json, plot_path=args.plot)
 
@@ -190,18 +190,6 @@ def cmd_scenarios(args) -> int:
         for key, value in scenario.overrides.items():
             print(f"    {key} = {value!r}  (default {PARAMETERS[key].default!r})")
     return 0
-
-
-def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]], markdown: bool = False) -> str:
-    """Rows as aligned plain text, or as a Markdown table."""
-    if markdown:
-        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in rows]
-        return "\n".join(out)
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
-    widths[-1] = 0  # last column runs free
-    fmt = "  ".join(f"{{:{w}}}" for w in widths)
-    return "\n".join(fmt.format(*r).rstrip() for r in [header, *rows])
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Run it from the project folder: `python runs/sweep_example.py` (under a minute o
 The same spec as a TOML file would run with `abm sweep FILE`; see docs/sweeps.md.
 """
 
-from abm.plots import plot_sweep
 from abm.sweep import load_results, run_sweep
+from abm.sweep.plots import plot_sweep
 
 SPEC = {
     "name": "example",

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from abm import ProductionEconomy
-from abm.scenarios import load_scenario
+from abm.economy.scenarios import load_scenario
 
 SMALL = {
     "n_consumers": 600,

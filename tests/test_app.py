@@ -14,10 +14,11 @@ import pytest
 import solara
 from matplotlib.colors import to_rgba
 
-from abm import app, viz_assets
-from abm.agents import FACTORY, CentralFactory, Consumer, HomeWorkshop, RetailStore
-from abm.parameters import DEFAULTS, PARAMETERS
-from abm.portrayal import (
+from abm.economy.agents import FACTORY, CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm.economy.parameters import DEFAULTS, PARAMETERS
+from abm.economy.scenarios import available, load_scenario
+from abm.viz import app, viz_assets
+from abm.viz.portrayal import (
     FIRM_SIZES,
     MAP_SIZE_PX,
     MARKER_ALPHA,
@@ -31,8 +32,7 @@ from abm.portrayal import (
     legend_html,
     png_bytes,
 )
-from abm.scenarios import available, load_scenario
-from abm.verdict_panel import (
+from abm.viz.verdict_panel import (
     HEADLINE_FIGURES,
     format_figure,
     run_html,
@@ -40,7 +40,7 @@ from abm.verdict_panel import (
     verdict_html,
     verdict_view,
 )
-from abm.viz_assets import APP_SHELL, AssetError, check_vue, missing_assets, required_assets
+from abm.viz.viz_assets import APP_SHELL, AssetError, check_vue, missing_assets, required_assets
 
 SMALL = {"n_consumers": 200, "n_workshops": 20}  # fast runs for tests that step the model
 

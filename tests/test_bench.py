@@ -4,9 +4,9 @@ import json
 import math
 from pathlib import Path
 
-from abm.bench import run_benchmark, scaled_parameters
-from abm.parameters import DEFAULTS, validate
-from abm.screenshot import CHROMIUM
+from abm.economy.parameters import DEFAULTS, validate
+from abm.reports.bench import run_benchmark, scaled_parameters
+from abm.viz.screenshot import CHROMIUM
 
 
 def test_scaled_economy_keeps_the_defaults_densities():

@@ -1,4 +1,4 @@
-"""Tests for abm.formulas against textbook numbers, plus property tests."""
+"""Tests for abm.economy.formulas against textbook numbers, plus property tests."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from abm import formulas as f
+from abm.economy import formulas as f
 
 N01 = NormalDist()
 

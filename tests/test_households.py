@@ -3,8 +3,8 @@
 import numpy as np
 from scipy import stats
 
-from abm.households import Households
-from abm.parameters import validate
+from abm.economy.households import Households
+from abm.economy.parameters import validate
 
 
 def test_wear_out_breaks_each_unit_with_chance_one_over_lifetime():

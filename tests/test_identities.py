@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from abm import ProductionEconomy
-from abm.ledger import IdentityViolation
-from abm.parameters import REPLENISHMENT_POLICIES
+from abm.economy.ledger import IdentityViolation
+from abm.economy.parameters import REPLENISHMENT_POLICIES
 
 parameter_sets = st.fixed_dictionaries(
     {

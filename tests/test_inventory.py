@@ -4,14 +4,14 @@ import math
 
 import pytest
 
-from abm.formulas import (
+from abm.economy.formulas import (
     eoq,
     expected_undershoot,
     kanban_cards,
     undershoot_variance,
     z_for_service_level,
 )
-from abm.inventory import (
+from abm.economy.inventory import (
     DemandForecast,
     KanbanPolicy,
     OrderUpToPolicy,

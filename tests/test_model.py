@@ -7,9 +7,15 @@ from mesa.agentset import AbstractAgentSet
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from abm import ProductionEconomy
-from abm.agents import CentralFactory, Consumer, FeedstockSupplier, HomeWorkshop, RetailStore
-from abm.metrics import HEADLINE, METRICS, verdict
-from abm.parameters import DEFAULTS
+from abm.economy.agents import (
+    CentralFactory,
+    Consumer,
+    FeedstockSupplier,
+    HomeWorkshop,
+    RetailStore,
+)
+from abm.economy.metrics import HEADLINE, METRICS, verdict
+from abm.economy.parameters import DEFAULTS
 
 from .conftest import SMALL, run
 

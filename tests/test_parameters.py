@@ -3,8 +3,8 @@
 import pytest
 
 from abm import DEFAULTS, PARAMETERS, ParameterError, ProductionEconomy
-from abm.parameters import validate
-from abm.scenarios import available, load_scenario
+from abm.economy.parameters import validate
+from abm.economy.scenarios import available, load_scenario
 
 
 def test_every_parameter_is_fully_described():

@@ -10,7 +10,8 @@ import pytest
 from matplotlib.image import imread
 
 from abm.cli import main as abm_cli
-from abm.plots import (
+from abm.sweep import load_spec, run_sweep
+from abm.sweep.plots import (
     MAP_BINS,
     cells,
     groups,
@@ -19,7 +20,6 @@ from abm.plots import (
     survival_table,
     wilson,
 )
-from abm.sweep import load_spec, run_sweep
 
 FAST = {"n_consumers": 300, "n_workshops": 15, "grid_width": 30, "grid_height": 30}
 FACTORIAL = {

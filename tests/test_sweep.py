@@ -21,9 +21,9 @@ import pytest
 
 from abm import sweep
 from abm.cli import main as abm_cli
-from abm.designs import Range, latin_hypercube, sobol, sobol_indices, sobol_points
-from abm.parameters import ParameterError
+from abm.economy.parameters import ParameterError
 from abm.sweep import load_results, load_series, load_spec, run_seed, run_sweep
+from abm.sweep.designs import Range, latin_hypercube, sobol, sobol_indices, sobol_points
 from abm.sweep.driver import task_sizes
 
 ROOT = Path(__file__).resolve().parent.parent

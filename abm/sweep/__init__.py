@@ -6,8 +6,10 @@
 
 Modules: `spec` (the sweep file and its validation), `runs` (seeds, one run, a chunk of runs on
 a worker), `backends` (the Executor seam: in-process, local processes, Dask), `store` (the
-Parquet dataset and its metadata), `driver` (`run_sweep`), `cli` (`abm sweep`, `abm plot`).
-See docs/sweeps.md.
+Parquet dataset and its metadata), `driver` (`run_sweep`), `cli` (`abm sweep`, `abm plot`),
+`designs` (factorial, Latin hypercube, Sobol), `plots` (the figures). See docs/sweeps.md.
+
+May import: abm.economy, abm.style, abm.stats. Not the page (abm.viz) or the reports.
 """
 
 from abm.sweep.cli import (

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from abm.parameters import ParameterError
+from abm.economy.parameters import ParameterError
 from abm.sweep.store import package_version
 
 DASK_RETRIES = 2  # Dask's own retries of a task whose worker died
@@ -44,7 +44,7 @@ def start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
 
-    import abm.model  # noqa: F401  (loads numpy, scipy and their OpenBLAS)
+    import abm.economy.model  # noqa: F401  (loads numpy, scipy and their OpenBLAS)
 
     threadpool_limits(limits=1)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from abm.parameters import ParameterError
+from abm.economy.parameters import ParameterError
 from abm.sweep.driver import DEFAULT_OUT, SweepBroken, run_sweep
 from abm.sweep.spec import load_spec
 from abm.sweep.store import SPEC_JSON
@@ -81,7 +81,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _plot(out: Path) -> None:
-    from abm.plots import plot_sweep
+    from abm.sweep.plots import plot_sweep
 
     for path in plot_sweep(out):
         print(f"figure: {path}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.parameters import ParameterError, validate
+from abm.economy.parameters import ParameterError, validate
 from abm.sweep.backends import Backend, make_backend
 from abm.sweep.runs import (
     ABORTED,

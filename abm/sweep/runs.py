@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from abm.ledger import MODES
-from abm.metrics import METRICS
-from abm.parameters import validate
+from abm.economy.ledger import MODES
+from abm.economy.metrics import METRICS
+from abm.economy.parameters import validate
 from abm.sweep.spec import SweepSpec, _point_values, derived_seed
 
 OK, FAILED, ABORTED = "ok", "failed", "aborted"
@@ -57,7 +57,7 @@ def simulate(params: dict[str, Any], seed: int, steps: int):
     `run_sweep(simulate=...)` takes any importable function of the same signature that returns an
     object with `dataframe()` and `verdict(df)` (e.g. a subclass of ProductionEconomy).
     """
-    from abm.model import ProductionEconomy
+    from abm.economy.model import ProductionEconomy
 
     model = ProductionEconomy(rng=seed, **params)
     model.run_for(steps)

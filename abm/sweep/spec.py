@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.designs import (
+from abm.economy.ledger import MODES
+from abm.economy.metrics import METRICS
+from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
+from abm.economy.scenarios import line_of, load_scenario
+from abm.sweep.designs import (
     CONTINUOUS_DESIGNS,
     DESIGNS,
     FACTORIAL,
@@ -34,10 +38,6 @@ from abm.designs import (
     latin_hypercube,
     sobol,
 )
-from abm.ledger import MODES
-from abm.metrics import METRICS
-from abm.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
-from abm.scenarios import line_of, load_scenario
 
 DEFAULT_BASE = "baseline"
 DEFAULT_STEPS = 365

@@ -25,9 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from abm.ledger import MODES
-from abm.metrics import METRICS
-from abm.parameters import PARAMETERS, ParameterError
+from abm.economy.ledger import MODES
+from abm.economy.metrics import METRICS
+from abm.economy.parameters import PARAMETERS, ParameterError
 from abm.sweep.runs import ABORTED, ChunkResult
 from abm.sweep.spec import SweepSpec, load_spec
 

@@ -1,6 +1,6 @@
 """The model against operations-management theory: one test per check of docs/validation.md.
 
-Each check runs the real model in a configuration built for it (abm.validation). The CI
+Each check runs the real model in a configuration built for it (abm.reports.validation). The CI
 versions are sized to finish in minutes; set ABM_VALIDATION_LONG=1 for the long versions that
 docs/validation.md reports.
 """
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from abm import validation
+from abm.reports import validation
 
 QUICK = os.environ.get("ABM_VALIDATION_LONG") != "1"
 

@@ -1,4 +1,8 @@
-"""Scenarios: named sets of parameter overrides, kept as TOML files in runs/scenarios/.
+"""Scenarios: named sets of parameter overrides, kept as TOML files.
+
+The presets ship inside the package (abm/economy/presets/*.toml), so an installed copy finds
+them from any folder; a user's own named scenarios go in ./runs/scenarios/ of the folder the
+command runs in, and override a preset of the same name.
 
 A scenario file has a `description` and a `[set]` table of overrides on the defaults:
 
@@ -6,7 +10,7 @@ A scenario file has a `description` and a `[set]` table of overrides on the defa
     [set]
     shipping_lead_time = 45
 
-`load_scenario("latency")` finds runs/scenarios/latency.toml; a path to any .toml works too.
+`load_scenario("latency")` finds the preset latency.toml; a path to any .toml works too.
 """
 
 from __future__ import annotations
@@ -17,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
+from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PRESETS = Path(__file__).resolve().parent / "presets"
 
 
 def scenario_dirs() -> list[Path]:
-    """Where scenario names are looked up: ./runs/scenarios, then the project's own."""
-    dirs = [Path.cwd() / "runs" / "scenarios", PACKAGE_ROOT / "runs" / "scenarios"]
+    """Where scenario names are looked up: ./runs/scenarios, then the shipped presets."""
+    dirs = [Path.cwd() / "runs" / "scenarios", PRESETS]
     return [d for i, d in enumerate(dirs) if d.is_dir() and d not in dirs[:i]]
 
 
@@ -49,7 +53,7 @@ def available() -> dict[str, Path]:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A scenario by name (runs/scenarios/NAME.toml) or by path to a TOML file."""
+    """A scenario by name (a preset, or ./runs/scenarios/NAME.toml) or by path to a TOML file."""
     path = Path(name_or_path)
     if path.suffix != ".toml" or not path.exists():
         by_name = available()

@@ -1,7 +1,7 @@
 """Home workshops' state, held as arrays so that a day of thousands of workshops is a few
 numpy operations: their technology, prices, quotes, fixed costs, solvency and queue meters.
 
-Every workshop is also a Mesa agent (`abm.agents.HomeWorkshop`), a view on one row of these
+Every workshop is also a Mesa agent (`abm.economy.agents.HomeWorkshop`), a view on one row of these
 arrays, as `Consumer` is on the households'. Rows are never moved or reused: a closed
 workshop's row stays, with `alive` False, so an agent's row is fixed for its life and row order
 is the order in which workshops opened. The day's work of all workshops with orders is one
@@ -14,12 +14,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from abm import formulas
-from abm.flow import FlowMeter
-from abm.inventory import DAYS_PER_YEAR
-from abm.ledger import OUTSIDE, FirmRows, Households, Ledger
-from abm.market import public_defect_record
-from abm.production import (
+from abm.economy import formulas
+from abm.economy.flow import FlowMeter
+from abm.economy.inventory import DAYS_PER_YEAR
+from abm.economy.ledger import OUTSIDE, FirmRows, Households, Ledger
+from abm.economy.market import public_defect_record
+from abm.economy.production import (
     BatchOutcome,
     Process,
     capital_charge_per_day,
@@ -29,7 +29,7 @@ from abm.production import (
     normal_cost_price,
 )
 
-WORKSHOP = 1  # the workshop mode's index in abm.ledger.MODES
+WORKSHOP = 1  # the workshop mode's index in abm.economy.ledger.MODES
 FLOW_DAYS = 30  # days of net cash flow behind a workshop's recent return (what imitators see)
 FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
 
@@ -54,7 +54,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "in_transit": (np.int64, 0),
     "flow_days": (np.int64, 1),  # entries in the cash-flow window (it opens with one zero)
     "flow_next": (np.int64, 1),  # the window's slot for tomorrow's entry
-    # the order queue's flow meter (abm.flow.FlowMeter, one per row)
+    # the order queue's flow meter (abm.economy.flow.FlowMeter, one per row)
     "meter_since": (np.int64, 0),
     "level_days": (float, 0.0),
     "meter_days": (np.int64, 0),

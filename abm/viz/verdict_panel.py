@@ -2,7 +2,7 @@
 mode, and what this run was started with.
 
 Pure functions of the model's verdict (`ProductionEconomy.verdict()`) and state, tested without a
-browser; `abm.app` puts the HTML on the page.
+browser; `abm.viz.app` puts the HTML on the page.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import html
 import math
 from dataclasses import dataclass
 
-from abm.ledger import MODES
-from abm.metrics import METRICS
+from abm.economy.ledger import MODES
+from abm.economy.metrics import METRICS
 
 MODE_PLURALS = {"factory": "factories", "workshop": "workshops"}
 

@@ -1,4 +1,5 @@
-"""Regenerate the results in docs/sweeps.md by running real sweeps: `python -m abm.sweepdocs`.
+"""Regenerate the results in docs/sweeps.md by running real sweeps:
+`python -m abm.reports.sweeps_page`.
 
 Runs the sweep files named in `DOC_SWEEPS` from runs/sweeps/ as they are (about three minutes
 on two cores; `--replications N` overrides the files' replications for a quicker look), draws
@@ -19,13 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.cli import text_table
-from abm.plots import cells, groups, plot_sweep
-from abm.scenarios import PACKAGE_ROOT
+from abm.style import text_table
 from abm.sweep import OK, SweepSpec, SweepSummary, load_results, load_sweep_spec, run_sweep
+from abm.sweep.plots import cells, groups, plot_sweep
 from abm.sweep.store import FIGURES_DIR, SWEEP_JSON
 
-SWEEP_FILES = PACKAGE_ROOT / "runs" / "sweeps"
+SWEEP_FILES = Path(__file__).resolve().parents[2] / "runs" / "sweeps"  # the repository's
 DOC_SWEEPS = ("subsidy-sunset", "peak-latency")
 FIGURES = ("regime-map", "survival", "share")
 OUT = Path("out") / "sweeps-docs"
@@ -149,7 +149,7 @@ def refresh(doc: Path, replications: int | None = None, workers: int | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m abm.sweepdocs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m abm.reports.sweeps_page", description=__doc__)
     parser.add_argument("doc", type=Path, nargs="?", default=Path("docs/sweeps.md"))
     parser.add_argument("--replications", type=int, help="instead of the files' (quicker)")
     parser.add_argument("--workers", type=int, help="local worker processes (default: all)")

@@ -7,7 +7,7 @@ fills the same cache from the npm registry with `npm pack`, which is what the `s
 package does at build time, but for the exact versions the installed Solara asks for: they are
 read from Solara's own templates, so a Solara upgrade picks up its new versions by itself.
 
-Run `python -m abm.viz_assets` to fetch them ahead of time; `abm viz` does it on first start.
+Run `python -m abm.viz.viz_assets` to fetch them ahead of time; `abm viz` does it on first start.
 """
 
 from __future__ import annotations

@@ -28,27 +28,22 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from abm.designs import SOBOL, SOBOL_CONFIDENCE, Range, sobol_indices  # noqa: E402
-from abm.ledger import MODES  # noqa: E402
-from abm.sweep import (  # noqa: E402
-    FIGURES_DIR,
-    OK,
-    SweepSpec,
-    load_results,
-    load_series,
-    load_sweep_spec,
-)
+from abm.economy.ledger import MODES  # noqa: E402
+from abm.stats import CONFIDENCE, wilson  # noqa: E402
+from abm.style import MODE_COLOURS  # noqa: E402
+from abm.sweep.designs import SOBOL, SOBOL_CONFIDENCE, Range, sobol_indices  # noqa: E402
+from abm.sweep.runs import OK  # noqa: E402
+from abm.sweep.spec import SweepSpec  # noqa: E402
+from abm.sweep.store import FIGURES_DIR, load_results, load_series, load_sweep_spec  # noqa: E402
 
 FORMATS = ("png", "svg")
 DPI = 120
-MODE_COLOURS = {"factory": "#1f77b4", "workshop": "#e6750e"}  # the page uses them too
 NO_SALES_COLOUR = "#9e9e9e"
 LIGHTEST = 0.2  # shade of a cell whose winner holds half the market (1.0: all of it)
 MAP_BINS = 6  # bins per axis when a swept parameter was sampled (lhs, sobol)
 CROWDED_TICKS = 6  # more x tick labels than this, or longer ones, are slanted
 SHORT_LABEL = 5  # characters: a longer x tick label counts as long
 MAX_LEVELS = 12  # more distinct values than this are binned
-CONFIDENCE = 0.95
 BAND = (0.1, 0.9)  # quantiles of the band around the median share
 MAX_LINES = 5
 COLOUR_RANGE = 0.85  # of the viridis map: its last, palest yellow is hard to see
@@ -190,14 +185,6 @@ def regime_map(runs: pd.DataFrame, spec: SweepSpec, x: str, y: str) -> Figure:
 
 
 # --- survival probability ------------------------------------------------------------------------
-def wilson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n."""
-    from scipy.stats import binomtest
-
-    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def survival_table(runs: pd.DataFrame, spec: SweepSpec, name: str) -> pd.DataFrame:
     """Per group along `name` and mode: runs, survivals, probability and Wilson interval."""
     ok = runs[runs["status"] == OK]

@@ -29,11 +29,18 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from abm import plots
-from abm.agents import FACTORY, WORKSHOP, CentralFactory, Consumer, HomeWorkshop, RetailStore
-from abm.ledger import MODES
+from abm.economy.agents import (
+    FACTORY,
+    WORKSHOP,
+    CentralFactory,
+    Consumer,
+    HomeWorkshop,
+    RetailStore,
+)
+from abm.economy.ledger import MODES
+from abm.style import MODE_COLOURS as COLOUR_OF_MODE
 
-MODE_COLOURS = {m: plots.MODE_COLOURS[name] for m, name in enumerate(MODES)}  # as in sweep plots
+MODE_COLOURS = {m: COLOUR_OF_MODE[name] for m, name in enumerate(MODES)}  # as in sweep plots
 MODE_COLOURS_LIGHT = {FACTORY: "#aec7e8", WORKSHOP: "#ffbb78"}  # second series of a mode
 NOT_BOUGHT_COLOUR = "#b0b0b0"
 

@@ -1,7 +1,7 @@
 """The benchmark: speed and memory at scale, with Mesa's own Boltzmann example as the baseline.
 
-    python -m abm.bench            # the full table (about ten minutes on a 2-core machine)
-    python -m abm.bench --quick    # a smoke version: checks that every figure is produced
+    python -m abm.reports.bench            # the full table (about ten minutes on a 2-core machine)
+    python -m abm.reports.bench --quick    # a smoke version: checks that every figure is produced
 
 Every figure is measured in this run, on this machine; the baseline is measured beside ours, so
 the ratio means something on any machine. Each economy and the baseline run in a fresh process,
@@ -24,8 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
-from abm.cli import text_table
-from abm.parameters import DEFAULTS
+from abm.economy.parameters import DEFAULTS
+from abm.style import text_table
 
 FULL_SIZES = (1_000, 10_000, 100_000)
 QUICK_SIZES = (200, 1_000)
@@ -62,7 +62,7 @@ def _peak_mb() -> float:
 
 def economy_run(n_consumers: int, days: int, seed: int = 0) -> dict:
     """Build and run the default economy at a size; time and memory of this process."""
-    from abm.model import ProductionEconomy
+    from abm.economy.model import ProductionEconomy
 
     start = time.perf_counter()
     model = ProductionEconomy(rng=seed, **scaled_parameters(n_consumers))
@@ -260,7 +260,7 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
 
 def plain_runs_seconds(spec: dict, replications: range | None = None) -> float:
     """The sweep's runs (same parameters, same seeds) in a plain loop: build, step, verdict."""
-    from abm.scenarios import load_scenario
+    from abm.economy.scenarios import load_scenario
     from abm.sweep import run_seed, simulate
 
     params = load_scenario(spec["base"]).parameters(spec["set"])
@@ -385,7 +385,7 @@ def app_server_step_ms(steps: int) -> float:
     import ipyvuetify as v
     import solara
 
-    from abm import app
+    from abm.viz import app
 
     model = solara.reactive(app.EconomyRun())
     with contextlib.redirect_stdout(io.StringIO()):  # solara prints its widget tree
@@ -403,11 +403,11 @@ def app_server_step_ms(steps: int) -> float:
 def app_browser_step_ms(steps: int) -> float:
     """Median time from a click on Step to the redrawn page, in Debian's chromium: the day
     counter, the map and every chart of the open tab show the new day and a frame of them is
-    painted (see abm.screenshot.press_step)."""
+    painted (see abm.viz.screenshot.press_step)."""
     import statistics
     import tempfile
 
-    from abm.screenshot import chromium, open_page, press_step, serving
+    from abm.viz.screenshot import chromium, open_page, press_step, serving
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -422,7 +422,7 @@ def app_browser_step_ms(steps: int) -> float:
 def app_rows(quick: bool) -> tuple[list[Row], dict]:
     steps = QUICK_APP_STEPS if quick else APP_STEPS
     print(f"  the browser app, {steps} steps at the default size ...", file=sys.stderr, flush=True)
-    from abm.screenshot import CHROMIUM
+    from abm.viz.screenshot import CHROMIUM
 
     server = in_fresh_process(app_server_step_ms, steps)
     rows = [Row("browser app: a step on the server (model + components)", f"{server:.0f} ms")]
@@ -514,7 +514,7 @@ def run_benchmark(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The benchmark's options (for `python -m abm.bench` and `abm bench`)."""
+    """The benchmark's options (for `python -m abm.reports.bench` and `abm bench`)."""
     parser.add_argument("--quick", action="store_true", help="smoke version: small and short")
     parser.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
     parser.add_argument("--plot", metavar="FILE", help="plot cost against population (PNG/SVG)")
@@ -522,7 +522,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m abm.bench", description=__doc__.splitlines()[0]
+        prog="python -m abm.reports.bench", description=__doc__.splitlines()[0]
     )
     add_arguments(parser)
     args = parser.parse_args(argv)

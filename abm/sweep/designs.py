@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.parameters import PARAMETERS
+from abm.economy.parameters import PARAMETERS
 
 FACTORIAL = "factorial"
 LATIN_HYPERCUBE = "lhs"

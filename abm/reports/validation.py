@@ -3,7 +3,7 @@
 Each `check_*` function builds economies through the normal parameter schema, runs them, and
 returns a `Check`: rows of (what, theory, measured, confidence interval) and whether the theory
 lies inside the interval (or the stated tolerance). `quick=True` is the CI-sized version;
-`python -m abm.validation docs/validation.md` runs the long versions and writes the report.
+`python -m abm.reports.validation docs/validation.md` runs the long versions and writes the report.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from abm.formulas import (
+from abm.economy.formulas import (
     bullwhip_ratio_order_up_to,
     eoq,
     eoq_annual_cost,
@@ -25,8 +25,8 @@ from abm.formulas import (
     undershoot_variance,
     z_for_service_level,
 )
-from abm.model import ProductionEconomy
-from abm.plots import wilson
+from abm.economy.model import ProductionEconomy
+from abm.stats import wilson
 
 # One factory with one store, production as good as instant, a fixed lead time, no workshops,
 # and households that always buy when the shelf has stock: a single-echelon textbook system.
@@ -551,7 +551,7 @@ def check_accounting(quick: bool = True) -> Check:
         "subsidy-sunset scenario with entry and exit; the identities are checked every step",
         "the per-step table's totals equal the books, by mode",
     )
-    from abm.scenarios import load_scenario
+    from abm.economy.scenarios import load_scenario
 
     model = advance(
         ProductionEconomy(
@@ -658,7 +658,7 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
     lines = [
         "# Validation: the model against operations-management theory",
         "",
-        "Each check runs the real model (`abm.validation`), configured through the normal "
+        "Each check runs the real model (`abm.reports.validation`), configured through the normal "
         "parameter schema, and compares what the model measured with the theory. Intervals are "
         f"{CONFIDENCE:.1%} confidence intervals per row (Wilson for shares, batch means for "
         "long-run ratios, exact Poisson for injury counts); a directional claim passes when the "
@@ -666,8 +666,8 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
         "and not checked (its notes say why). The same checks, in shorter "
         "runs, are tests in `tests/validation/`.",
         "",
-        f"Regenerate: `python -m abm.validation docs/validation.md` ({'quick' if quick else 'long'}"
-        " runs were used for this page).",
+        "Regenerate: `python -m abm.reports.validation docs/validation.md`"
+        f" ({'quick' if quick else 'long'} runs were used for this page).",
         "",
     ]
     for check in checks:

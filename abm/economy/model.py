@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
-from abm.agents import (
+from abm.economy.agents import (
     FACTORY,
     WORKSHOP,
     CentralFactory,
@@ -19,22 +19,22 @@ from abm.agents import (
     HomeWorkshop,
     RetailStore,
 )
-from abm.households import NOBODY, Households
-from abm.inventory import DAYS_PER_YEAR
-from abm.ledger import MODES, OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
-from abm.ledger import Households as HouseholdAccount
-from abm.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
-from abm.metrics import METRICS, History, measure, verdict
-from abm.parameters import validate
-from abm.production import BatchOutcome
-from abm.workshops import Units, WorkshopArrays
+from abm.economy.households import NOBODY, Households
+from abm.economy.inventory import DAYS_PER_YEAR
+from abm.economy.ledger import MODES, OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
+from abm.economy.ledger import Households as HouseholdAccount
+from abm.economy.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
+from abm.economy.metrics import METRICS, History, measure, verdict
+from abm.economy.parameters import validate
+from abm.economy.production import BatchOutcome
+from abm.economy.workshops import Units, WorkshopArrays
 
 
 class ProductionEconomy(mesa.Model):
     """Households buy from factory stores or home workshops; firms live or die by it.
 
-    Every parameter of `abm.parameters` is a keyword argument; `rng` is Mesa's seed argument,
-    so `mesa.batch_run(ProductionEconomy, parameters={...}, rng=[...])` works unchanged.
+    Every parameter of `abm.economy.parameters` is a keyword argument; `rng` is Mesa's seed
+    argument, so `mesa.batch_run(ProductionEconomy, parameters={...}, rng=[...])` works unchanged.
     """
 
     def __init__(self, rng=None, **params) -> None:
@@ -542,7 +542,7 @@ class ProductionEconomy(mesa.Model):
         return self._last.get(name, 0.0)
 
     def dataframe(self):
-        """The per-step table (one row per day, columns as documented in abm.metrics)."""
+        """The per-step table (one row per day, columns as documented in abm.economy.metrics)."""
         df = self.datacollector.get_model_vars_dataframe()
         df.index.name = "day"
         return df

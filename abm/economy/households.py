@@ -1,16 +1,16 @@
 """Households: needs, budgets, holdings and quality memory, held as arrays for bulk work.
 
-Every household is also a Mesa agent (`abm.agents.Consumer`), a thin view on one row of these
-arrays, so the model scales to 100,000 households while Mesa's tools still see agents.
+Every household is also a Mesa agent (`abm.economy.agents.Consumer`), a thin view on one row of
+these arrays, so the model scales to 100,000 households while Mesa's tools still see agents.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from abm.formulas import demand_multiplier
-from abm.ledger import MODES
-from abm.market import Shoppers
+from abm.economy.formulas import demand_multiplier
+from abm.economy.ledger import MODES
+from abm.economy.market import Shoppers
 
 NOBODY = -1
 

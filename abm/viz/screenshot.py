@@ -1,6 +1,6 @@
 """Regenerate docs/app.png, the README's picture of the page, and measure how fast it steps.
 
-`python -m abm.screenshot [PATH] [--steps N]` serves the page as `abm viz` does, drives Debian's
+`python -m abm.viz.screenshot [PATH] [--steps N]` serves the page as `abm viz` does, drives Debian's
 Chromium headless through Playwright (never a downloaded browser), presses Step N times and saves
 a screenshot; it prints the step rate it measured. The browser test uses the same helpers.
 """
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from abm.app import (
+from abm.viz.app import (
     DAY_CLASS,
     DEFAULT_HOST,
     DEFAULT_PRESET,
@@ -29,7 +29,7 @@ from abm.app import (
     solara_command,
     solara_environment,
 )
-from abm.viz_assets import ensure_assets
+from abm.viz.viz_assets import ensure_assets
 
 CHROMIUM = os.environ.get("ABM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,7 +52,7 @@ STEP_MS = 30_000
 SETTLE_MS = 1_500  # the browser draws charts after the widgets arrive
 SCREENSHOT_STEPS = 60
 SCREENSHOT_PRESET = "custom-niche"  # both modes hold part of the market: the map shows both
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOT = PROJECT / "docs" / "app.png"
 # The drawings of the open tab: images (the map and charts are PNGs) or Vega canvases.
 DRAWINGS = ".v-window-item--active img, .v-window-item--active .vega-embed canvas"
@@ -180,7 +180,7 @@ def wait_for_day(page, day: int) -> None:
 
 # Before a step: remember every drawing of the open tab (Vega replaces its canvas when it
 # redraws). After it: the day counter shows the new day, and so does every drawing, loaded. An
-# image marked with its day (class abm-day-N, see abm.app.DAY_CLASS) must be marked with the
+# image marked with its day (class abm-day-N, see abm.viz.app.DAY_CLASS) must be marked with the
 # new day (two days may draw the same picture, and then the same image stays); an unmarked image
 # must have a new source.
 MARK_DRAWINGS = f"""() => {{

@@ -11,8 +11,8 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from abm.formulas import injuries_per_100_fte, per_million
-from abm.ledger import MODES
+from abm.economy.formulas import injuries_per_100_fte, per_million
+from abm.economy.ledger import MODES
 
 SHARE_WINDOW = 7  # days behind the trailing market shares and lead times
 BULLWHIP_WINDOW = 91  # days behind the bullwhip ratio

@@ -12,12 +12,12 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from abm.flow import FifoStock, FlowMeter
-from abm.formulas import six_tenths_capital, unit_labour
-from abm.households import NOBODY
-from abm.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
-from abm.ledger import OUTSIDE, Households
-from abm.production import (
+from abm.economy.flow import FifoStock, FlowMeter
+from abm.economy.formulas import six_tenths_capital, unit_labour
+from abm.economy.households import NOBODY
+from abm.economy.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
+from abm.economy.ledger import OUTSIDE, Households
+from abm.economy.production import (
     BatchOutcome,
     Process,
     capital_charge_per_day,
@@ -26,7 +26,7 @@ from abm.production import (
     make_units,
     normal_cost_price,
 )
-from abm.workshops import WORKSHOP, workshop_technology
+from abm.economy.workshops import WORKSHOP, workshop_technology
 
 FACTORY = 0
 

@@ -1,10 +1,10 @@
 """The browser page: watch and steer one run of the economy in Mesa's SolaraViz.
 
-Serve it with `abm viz` (or `python -m abm.app`): Solara runs this module on 127.0.0.1 and a free
-port and prints the address. The page runs model code on the server, so it listens on the local
+Serve it with `abm viz` (or `python -m abm.viz.app`): Solara runs this module on 127.0.0.1 and a
+free port and prints the address. The page runs model code on the server, so it listens on the local
 machine only unless the caller names another host.
 
-Controls. A preset (runs/scenarios/*.toml) plus the levers of the debate, each a slider whose
+Controls. A preset (abm/economy/presets/*.toml) plus the levers of the debate, each a slider whose
 range lies inside the parameter schema's, so the page cannot start a run the schema rejects.
 Where the schema's range is far wider than a browser run can use (households up to a million),
 the slider covers a practical sub-range (see LEVERS).
@@ -23,8 +23,8 @@ Seed. SolaraViz's text input hands over a string (mesa #3516): the run turns it 
 a seed that is not a whole number >= 0 falls back to the default seed, with a note on the panel.
 
 Drawing (issue 6: a step in under 200 ms at the default size). The map and the charts are PNG images
-drawn by matplotlib on the server (`abm.portrayal.MapDrawing`, `LineChart`), shown by SolaraViz as
-components of its tabs. Before, they were Altair charts (Mesa's make_plot_component and an Altair
+drawn by matplotlib on the server (`abm.viz.portrayal.MapDrawing`, `LineChart`), shown by SolaraViz
+as components of its tabs. Before, they were Altair charts (Mesa's make_plot_component and an Altair
 space renderer): every step rebuilt each chart from the whole DataCollector table and sent it as a
 new Vega-Lite specification, which Solara's VegaLite widget re-embeds 100 ms after it arrives (a
 debounce) and Vega then compiles, parses and draws from scratch; a click on Step took 258-391 ms to
@@ -60,17 +60,17 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from mesa.visualization import SolaraViz
 
-from abm.agents import FACTORY, WORKSHOP
-from abm.metrics import BULLWHIP_WINDOW, SHARE_WINDOW
-from abm.model import ProductionEconomy
-from abm.parameters import DEFAULTS, PARAMETERS, ParameterError, peak_to_mean_ceiling
-from abm.portrayal import MODE_COLOURS, MODE_COLOURS_LIGHT, MapDrawing, legend_html, png_bytes
-from abm.scenarios import available, load_scenario
-from abm.verdict_panel import PANEL_STYLE, run_panel_html, verdict_panel_html
-from abm.viz_assets import AssetError, ensure_assets
+from abm.economy.agents import FACTORY, WORKSHOP
+from abm.economy.metrics import BULLWHIP_WINDOW, SHARE_WINDOW
+from abm.economy.model import ProductionEconomy
+from abm.economy.parameters import DEFAULTS, PARAMETERS, ParameterError, peak_to_mean_ceiling
+from abm.economy.scenarios import available, load_scenario
+from abm.viz.portrayal import MODE_COLOURS, MODE_COLOURS_LIGHT, MapDrawing, legend_html, png_bytes
+from abm.viz.verdict_panel import PANEL_STYLE, run_panel_html, verdict_panel_html
+from abm.viz.viz_assets import AssetError, ensure_assets
 
 TITLE = "Which production mode survives?"
-APP_MODULE = "abm.app"
+APP_MODULE = "abm.viz.app"
 DEFAULT_HOST = "127.0.0.1"  # the page runs code on the server: local only unless asked
 DEFAULT_PRESET = "baseline"
 DEFAULT_SEED = 42
@@ -408,7 +408,7 @@ def MapView(model, day: int):
 
 
 def map_panel(model):
-    """Households, stores, factories and workshops where they are (see abm.portrayal)."""
+    """Households, stores, factories and workshops where they are (see abm.viz.portrayal)."""
     return MapView(model, model.steps)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm import formulas
+from abm.economy import formulas
 
 NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
 FEEDSTOCK_EXTRA_DAYS = 2  # feedstock cover beyond the lead time: the review day and one spare

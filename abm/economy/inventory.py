@@ -12,7 +12,7 @@ from collections import deque
 
 import numpy as np
 
-from abm.formulas import (
+from abm.economy.formulas import (
     eoq,
     expected_undershoot,
     kanban_cards,

@@ -1,0 +1,19 @@
+"""The economy: households, central factories with their stores, home workshops and the
+feedstock supplier, the market that matches them, and the books that account for every unit and
+every dollar.
+
+- `model`: `ProductionEconomy`, the day's schedule.
+- agents and their state: `households` (household state as arrays), `agents` (the Mesa views,
+  factories, stores, feedstock), `workshops` (workshop state and bulk behaviour as arrays).
+- rules: `market` (logit choice over the offers within reach), `inventory` (replenishment
+  policies), `production` (defects, waste, injuries, pricing), `formulas` (the textbook
+  formulas as pure functions), `flow` (flow meters).
+- books and measurements: `ledger` (money and goods identities), `metrics` (the per-day table and
+  the verdict).
+- inputs: `parameters` (the schema: unit, range, source of every number), `scenarios` and
+  `presets/` (named sets of overrides, shipped with the package).
+
+May import: only abm.economy itself (and numpy, scipy, pandas, Mesa). The page (abm.viz), the
+sweeps (abm.sweep) and the reports (abm.reports) use the economy, never the other way round;
+tests/test_architecture.py checks it.
+"""
