@@ -9,8 +9,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from abm.economy.ledger import MODES
 from abm.economy.metrics import HEADLINE
+from abm.economy.modes import MODES
 from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error
 from abm.economy.scenarios import available, load_scenario
 from abm.sweep import add_sweep_commands

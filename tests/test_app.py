@@ -14,7 +14,8 @@ import pytest
 import solara
 from matplotlib.colors import to_rgba
 
-from abm.economy.agents import FACTORY, CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm.economy.agents import CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm.economy.modes import FACTORY
 from abm.economy.parameters import DEFAULTS, PARAMETERS
 from abm.economy.scenarios import available, load_scenario
 from abm.viz import app, viz_assets

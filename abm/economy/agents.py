@@ -13,10 +13,11 @@ from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from abm.economy.flow import FifoStock, FlowMeter
-from abm.economy.formulas import six_tenths_capital, unit_labour
+from abm.economy.formulas import DAYS_PER_YEAR, six_tenths_capital, unit_labour
 from abm.economy.households import NOBODY
-from abm.economy.inventory import DAYS_PER_YEAR, DemandForecast, make_policy
+from abm.economy.inventory import DemandForecast, make_policy
 from abm.economy.ledger import OUTSIDE, Households
+from abm.economy.modes import FACTORY, WORKSHOP
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -26,9 +27,7 @@ from abm.economy.production import (
     make_units,
     normal_cost_price,
 )
-from abm.economy.workshops import WORKSHOP, workshop_technology
-
-FACTORY = 0
+from abm.economy.workshops import workshop_technology
 
 
 class Consumer(FixedAgent):
@@ -110,9 +109,10 @@ class Firm(FixedAgent):
 
     def reorder_feedstock(self, process: Process, units_per_day: float, lot_kg: float) -> None:
         """(r, Q) on feedstock: order a lot when stock on hand and on order covers too few days."""
-        lead_time = self.model.p["feedstock_lead_time"]
+        p = self.model.p
+        cover_days = p["feedstock_lead_time"] + p["feedstock_extra_cover_days"]
         if process.reorder_due(
-            self.feedstock_kg, self.feedstock_on_order, units_per_day, lead_time
+            self.feedstock_kg, self.feedstock_on_order, units_per_day, cover_days
         ):
             self.model.feedstock.sell(self, lot_kg)
 
@@ -268,7 +268,7 @@ class CentralFactory(Firm):
         p = self.model.p
         hh = self.model.households
         demand = sum(s.demand_forecast.mean for s in self.stores)
-        backlog = sum(lot.quantity - lot.done for lot in self.lots) / p["policy_review_days"]
+        backlog = sum(lot.quantity - lot.done for lot in self.lots) / p["backlog_clearance_days"]
         planned = min(self.capacity, demand / p["normal_utilization"] + backlog)
         wanted = max(1, math.ceil(planned * self.labour_per_unit() / p["hours_per_day"]))
         if len(self.workers) > wanted:  # the last hired go first
@@ -433,7 +433,7 @@ class RetailStore(FixedAgent):
         factory.stores.append(self)
         self.offer_id = model.open_offer(self, p["store_reach"])
         self.demand_forecast = DemandForecast(
-            p["forecast_window"], expected_demand, sd_window=p["policy_review_days"]
+            p["forecast_window"], expected_demand, sd_window=p["demand_sd_days"]
         )
         self.policy = make_policy(p["replenishment_policy"], p)
         shipping = self.factory.shipping_days(self)

@@ -27,6 +27,7 @@ import numbers
 from statistics import NormalDist
 
 __all__ = [
+    "DAYS_PER_YEAR",
     "bullwhip_ratio_order_up_to",
     "capital_charge_per_day",
     "caught_probability",
@@ -54,6 +55,7 @@ __all__ = [
     "z_for_service_level",
 ]
 
+DAYS_PER_YEAR = 365.0  # the model's calendar: yearly rates become daily ones by this
 _STD_NORMAL = NormalDist()
 
 # Relative tolerance used when rounding a float up to an integer count, so that float noise
@@ -494,7 +496,7 @@ def capital_charge_per_day(capital: float, life_years: float, interest_rate: flo
     k = _real("capital", capital, ge=0.0)
     life = _real("life_years", life_years, gt=0.0)
     r = _real("interest_rate", interest_rate, ge=0.0)
-    return k * (1.0 / life + r) / 365.0
+    return k * (1.0 / life + r) / DAYS_PER_YEAR
 
 
 # --------------------------------------------------------------------------------------------

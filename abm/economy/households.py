@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from abm.economy.formulas import demand_multiplier
-from abm.economy.ledger import MODES
 from abm.economy.market import Shoppers
+from abm.economy.modes import MODES
 
 NOBODY = -1
 
@@ -27,7 +27,8 @@ class Households:
         side = p["neighbourhood_cells"]
         blocks_x = -(-p["grid_width"] // side)
         self.neighbourhood = (self.y // side) * blocks_x + self.x // side
-        self.cash = p["initial_savings"] * rng.lognormal(-0.125, 0.5, n)
+        spread = p["savings_dispersion"]  # a mean-one lognormal, as below
+        self.cash = p["initial_savings"] * rng.lognormal(-(spread**2) / 2, spread, n)
         self.holdings = np.zeros(n, dtype=np.int64)
         self.pending = np.zeros(n, dtype=bool)  # an open need, not yet ordered
         self.awaiting = np.zeros(n, dtype=bool)  # ordered from a workshop, not yet delivered

@@ -13,6 +13,7 @@ from collections import deque
 import numpy as np
 
 from abm.economy.formulas import (
+    DAYS_PER_YEAR,
     eoq,
     expected_undershoot,
     kanban_cards,
@@ -20,8 +21,6 @@ from abm.economy.formulas import (
     undershoot_variance,
     z_for_service_level,
 )
-
-DAYS_PER_YEAR = 365.0
 
 
 class DemandForecast:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODES = ("factory", "workshop")
+from abm.economy.modes import MODES
+
 OUTSIDE = "outside"
 
 # tolerance of the money identity, relative to the money in the model

@@ -11,8 +11,8 @@ from collections import deque
 import numpy as np
 import pandas as pd
 
-from abm.economy.formulas import injuries_per_100_fte, per_million
-from abm.economy.ledger import MODES
+from abm.economy.formulas import DAYS_PER_YEAR, injuries_per_100_fte, per_million
+from abm.economy.modes import MODES
 
 SHARE_WINDOW = 7  # days behind the trailing market shares and lead times
 BULLWHIP_WINDOW = 91  # days behind the bullwhip ratio
@@ -52,7 +52,10 @@ _PER_MODE = {
     "waste_per_unit": ("kg/unit", "material scrapped per unit made, cumulative"),
     "waste_kg": ("kg", "material scrapped, cumulative"),
     "capital": ("$", "capital stock of active firms"),
-    "capital_per_unit": ("$/(unit/yr)", "capital per unit of yearly output at the recent rate"),
+    "capital_per_unit": (
+        "$/(unit/yr)",
+        "capital per unit of yearly output at the rate of the last verdict_window days",
+    ),
     "utilization": ("share", "units made today over machine capacity (workshops: owners' hours)"),
     "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
     "lost_sales": ("units/day", "needs turned away by an empty store (each need once)"),
@@ -133,9 +136,11 @@ def measure(model) -> dict[str, float]:
         )
         row[f"waste_per_unit_{mode}"] = total["waste_kg"] / made if made else 0.0
         row[f"waste_kg_{mode}"] = total["waste_kg"]
-        recent_made = history.add(f"made{m}", today["made"], 30).mean()
+        recent_made = history.add(f"made{m}", today["made"], model.p["verdict_window"]).mean()
         row[f"capital_{mode}"] = capital
-        row[f"capital_per_unit_{mode}"] = capital / (recent_made * 365) if recent_made else np.nan
+        row[f"capital_per_unit_{mode}"] = (
+            capital / (recent_made * DAYS_PER_YEAR) if recent_made else np.nan
+        )
         row[f"utilization_{mode}"] = today["made"] / today["capacity"] if today["capacity"] else 0.0
         demand = total["demand"]
         row[f"fill_rate_{mode}"] = 1.0 - total["lost_sales"] / demand if demand else 1.0

@@ -11,20 +11,19 @@ import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
 from abm.economy.agents import (
-    FACTORY,
-    WORKSHOP,
     CentralFactory,
     Consumer,
     FeedstockSupplier,
     HomeWorkshop,
     RetailStore,
 )
+from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.households import NOBODY, Households
-from abm.economy.inventory import DAYS_PER_YEAR
-from abm.economy.ledger import MODES, OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
+from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
 from abm.economy.ledger import Households as HouseholdAccount
 from abm.economy.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
 from abm.economy.metrics import METRICS, History, measure, verdict
+from abm.economy.modes import FACTORY, MODES, WORKSHOP
 from abm.economy.parameters import validate
 from abm.economy.production import BatchOutcome
 from abm.economy.workshops import Units, WorkshopArrays

@@ -16,7 +16,6 @@ import numpy as np
 from abm.economy import formulas
 
 NO_FEEDSTOCK_LIMIT = sys.maxsize  # units from any stock, when a unit needs no feedstock
-FEEDSTOCK_EXTRA_DAYS = 2  # feedstock cover beyond the lead time: the review day and one spare
 
 # Pure formulas that producers ask every day with the same arguments: remember their answers.
 capital_charge_per_day = functools.cache(formulas.capital_charge_per_day)
@@ -61,10 +60,10 @@ class Process:
             return np.trunc(feedstock_kg / self.feedstock_drawn).astype(np.int64)
         return int(feedstock_kg / self.feedstock_drawn)
 
-    def reorder_due(self, on_hand_kg, on_order_kg, units_per_day, lead_time_days: int):
-        """(r, Q) on feedstock: a lot is due when stock on hand and on order covers fewer days
-        of use than the supplier's lead time plus FEEDSTOCK_EXTRA_DAYS. Scalars or arrays."""
-        cover = units_per_day * self.feedstock_drawn * (lead_time_days + FEEDSTOCK_EXTRA_DAYS)
+    def reorder_due(self, on_hand_kg, on_order_kg, units_per_day, cover_days: int):
+        """(r, Q) on feedstock: a lot is due when stock on hand and on order covers fewer than
+        `cover_days` days of use (the supplier's lead time plus a margin). Scalars or arrays."""
+        cover = units_per_day * self.feedstock_drawn * cover_days
         return on_hand_kg + on_order_kg < cover
 
 

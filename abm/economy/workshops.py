@@ -16,9 +16,10 @@ import numpy as np
 
 from abm.economy import formulas
 from abm.economy.flow import FlowMeter
-from abm.economy.inventory import DAYS_PER_YEAR
+from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.ledger import OUTSIDE, FirmRows, Households, Ledger
 from abm.economy.market import public_defect_record
+from abm.economy.modes import WORKSHOP
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -29,8 +30,6 @@ from abm.economy.production import (
     normal_cost_price,
 )
 
-WORKSHOP = 1  # the workshop mode's index in abm.economy.ledger.MODES
-FLOW_DAYS = 30  # days of net cash flow behind a workshop's recent return (what imitators see)
 FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
 
 # one entry per workshop row: dtype and the value of a row not yet opened
@@ -177,7 +176,8 @@ class WorkshopArrays:
         self.rows = 0  # rows opened so far
         for name, (dtype, empty) in COLUMNS.items():
             setattr(self, name, np.full(FIRST_ROWS, empty, dtype=dtype))
-        self.cash_flow = np.zeros((FIRST_ROWS, FLOW_DAYS))  # daily net cash flow, a ring
+        # daily net cash flow over the last imitation_window_days (what imitators see), a ring
+        self.cash_flow = np.zeros((FIRST_ROWS, p["imitation_window_days"]))
         self.agents: list = []  # the HomeWorkshop of each row
         self.orders = no_entries(Orders)  # every queue: by row, oldest first within a row
         self.on_their_way = no_entries(Units)  # units dispatched, not yet arrived
@@ -203,7 +203,7 @@ class WorkshopArrays:
             grown = np.full(size, empty, dtype=dtype)
             grown[: self.rows] = getattr(self, name)[: self.rows]
             setattr(self, name, grown)
-        flows = np.zeros((size, FLOW_DAYS))
+        flows = np.zeros((size, self.p["imitation_window_days"]))
         flows[: self.rows] = self.cash_flow[: self.rows]
         self.cash_flow = flows
 
@@ -242,7 +242,7 @@ class WorkshopArrays:
         return self.capital_charge() + self.p["workshop_overhead_per_day"]
 
     def set_prices(self, rows: np.ndarray, day: int) -> None:
-        """Normal-cost price at today's process, less the subsidy, never below a cent."""
+        """Normal-cost price at today's process, less the subsidy, never below the price floor."""
         p = self.p
         tech = self.technology(rows, day)
         feed = tech.process(p).feedstock_drawn * feedstock_quote(p, p["workshop_feedstock_lot"])
@@ -253,7 +253,7 @@ class WorkshopArrays:
             p["normal_utilization"],
             p["price_markup"],
         )
-        self.price[rows] = np.maximum(full - self.subsidy(day), 0.01)
+        self.price[rows] = np.maximum(full - self.subsidy(day), p["price_floor"])
 
     def defect_records(self, rows: np.ndarray) -> np.ndarray:
         """The workshops' public defect records (`market.public_defect_record`)."""
@@ -274,8 +274,9 @@ class WorkshopArrays:
         """Track cash flow and solvency; returns the rows that have gone bankrupt."""
         cash = self.cash[rows]
         self.cash_flow[rows, self.flow_next[rows]] = cash - self.cash_at_day_start[rows]
-        self.flow_next[rows] = (self.flow_next[rows] + 1) % FLOW_DAYS
-        self.flow_days[rows] = np.minimum(self.flow_days[rows] + 1, FLOW_DAYS)
+        window = self.p["imitation_window_days"]
+        self.flow_next[rows] = (self.flow_next[rows] + 1) % window
+        self.flow_days[rows] = np.minimum(self.flow_days[rows] + 1, window)
         self.cash_at_day_start[rows] = cash
         self.days_negative[rows] = np.where(cash < 0, self.days_negative[rows] + 1, 0)
         return rows[self.days_negative[rows] >= self.p["bankruptcy_days"]]
@@ -356,7 +357,8 @@ class WorkshopArrays:
         # feedstock for a few days at the capacity their output has taught them
         learned = self.technology(rows, model.steps).capacity
         on_hand, on_order = self.feedstock_kg[rows], self.feedstock_on_order[rows]
-        due = process.reorder_due(on_hand, on_order, learned, p["feedstock_lead_time"])
+        cover_days = p["feedstock_lead_time"] + p["feedstock_extra_cover_days"]
+        due = process.reorder_due(on_hand, on_order, learned, cover_days)
         for row in rows[due].tolist():
             model.feedstock.sell(self.agents[row], p["workshop_feedstock_lot"])
 

@@ -28,7 +28,7 @@ from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from abm.economy.ledger import MODES  # noqa: E402
+from abm.economy.modes import MODES  # noqa: E402
 from abm.stats import CONFIDENCE, wilson  # noqa: E402
 from abm.style import MODE_COLOURS  # noqa: E402
 from abm.sweep.designs import SOBOL, SOBOL_CONFIDENCE, Range, sobol_indices  # noqa: E402

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from abm.economy.ledger import MODES
 from abm.economy.metrics import METRICS
+from abm.economy.modes import MODES
 from abm.economy.parameters import validate
 from abm.sweep.spec import SweepSpec, _point_values, derived_seed
 

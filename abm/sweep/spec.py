@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from abm.economy.ledger import MODES
 from abm.economy.metrics import METRICS
+from abm.economy.modes import MODES
 from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error, validate
 from abm.economy.scenarios import line_of, load_scenario
 from abm.sweep.designs import (

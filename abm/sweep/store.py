@@ -25,8 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from abm.economy.ledger import MODES
 from abm.economy.metrics import METRICS
+from abm.economy.modes import MODES
 from abm.economy.parameters import PARAMETERS, ParameterError
 from abm.sweep.runs import ABORTED, ChunkResult
 from abm.sweep.spec import SweepSpec, load_spec

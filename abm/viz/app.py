@@ -60,9 +60,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from mesa.visualization import SolaraViz
 
-from abm.economy.agents import FACTORY, WORKSHOP
 from abm.economy.metrics import BULLWHIP_WINDOW, SHARE_WINDOW
 from abm.economy.model import ProductionEconomy
+from abm.economy.modes import FACTORY, WORKSHOP
 from abm.economy.parameters import DEFAULTS, PARAMETERS, ParameterError, peak_to_mean_ceiling
 from abm.economy.scenarios import available, load_scenario
 from abm.viz.portrayal import MODE_COLOURS, MODE_COLOURS_LIGHT, MapDrawing, legend_html, png_bytes

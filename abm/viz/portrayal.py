@@ -37,7 +37,7 @@ from abm.economy.agents import (
     HomeWorkshop,
     RetailStore,
 )
-from abm.economy.ledger import MODES
+from abm.economy.modes import MODES
 from abm.style import MODE_COLOURS as COLOUR_OF_MODE
 
 MODE_COLOURS = {m: COLOUR_OF_MODE[name] for m, name in enumerate(MODES)}  # as in sweep plots

@@ -11,8 +11,8 @@ import html
 import math
 from dataclasses import dataclass
 
-from abm.economy.ledger import MODES
 from abm.economy.metrics import METRICS
+from abm.economy.modes import MODES
 
 MODE_PLURALS = {"factory": "factories", "workshop": "workshops"}
 
