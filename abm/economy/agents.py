@@ -14,9 +14,8 @@ from mesa.discrete_space import FixedAgent
 
 from abm.economy.flow import FifoStock, FlowMeter
 from abm.economy.formulas import DAYS_PER_YEAR, six_tenths_capital, unit_labour
-from abm.economy.households import NOBODY
 from abm.economy.inventory import DemandForecast, make_policy
-from abm.economy.ledger import OUTSIDE, Households
+from abm.economy.ledger import OUTSIDE, HouseholdAccounts
 from abm.economy.modes import FACTORY, WORKSHOP
 from abm.economy.production import (
     BatchOutcome,
@@ -272,12 +271,12 @@ class CentralFactory(Firm):
         planned = min(self.capacity, demand / p["normal_utilization"] + backlog)
         wanted = max(1, math.ceil(planned * self.labour_per_unit() / p["hours_per_day"]))
         if len(self.workers) > wanted:  # the last hired go first
-            hh.employer[self.workers[wanted:]] = NOBODY
+            hh.lay_off(self.workers[wanted:])
             self.workers = self.workers[:wanted]
         if len(self.workers) < wanted:
             free = hh.available_workers()
             hires = self.model.rng.permutation(free)[: wanted - len(self.workers)]
-            hh.employer[hires] = self.unique_id
+            hh.hire(hires, self.unique_id)
             self.workers = np.concatenate([self.workers, hires])
 
     # --- orders and production ---
@@ -313,7 +312,7 @@ class CentralFactory(Firm):
         p = self.model.p
         hh = self.model.households
         process = self.process()
-        healthy = self.workers[hh.injured_days[self.workers] == 0]
+        healthy = self.workers[hh.healthy(self.workers)]
         by_labour = len(healthy) * p["hours_per_day"] / process.labour_hours
         by_feedstock = process.units_from(self.feedstock_kg)
         self.capacity_today = min(self.capacity, by_labour)
@@ -334,7 +333,7 @@ class CentralFactory(Firm):
         if injuries == 0 or len(healthy) == 0:
             return
         hurt = self.model.rng.choice(healthy, size=min(injuries, len(healthy)), replace=False)
-        self.model.households.injured_days[hurt] = p["injury_lost_days"]
+        self.model.households.injure(hurt, p["injury_lost_days"])
         self.model.ledger.pay(self, OUTSIDE, injuries * p["injury_medical_cost"], "injuries")
 
     def _fill_lots(self, passed: int, escaped: int) -> None:
@@ -400,8 +399,9 @@ class CentralFactory(Firm):
             },
         )
 
-    def close_day(self) -> bool:
-        """Track solvency; True if the factory has gone bankrupt."""
+    def insolvent(self) -> bool:
+        """Count the days of negative cash; True once there have been `bankruptcy_days` in a
+        row (the factory has gone bankrupt)."""
         self.days_negative = self.days_negative + 1 if self.cash < 0 else 0
         return self.days_negative >= self.model.p["bankruptcy_days"]
 
@@ -413,7 +413,7 @@ class CentralFactory(Firm):
             goods.liquidated += store.on_hand
             self.model.reach.remove(store.offer_id)
             store.remove()
-        self.model.households.employer[self.workers] = NOBODY
+        self.model.households.lay_off(self.workers)
         self.workers = self.workers[:0]
         self.settle_and_leave(OUTSIDE)
 
@@ -525,9 +525,8 @@ class RetailStore(FixedAgent):
             self, self.policy.order(self.inventory_position(), self.demand_forecast)
         )
 
-    def close_day(self) -> None:
-        """Update the fill rate shoppers expect, log the day (demand seen, units ordered,
-        position at day end) and start afresh.
+    def learn_fill_rate(self) -> None:
+        """Update the fill rate shoppers expect from today's share of shoppers served.
 
         A day without shoppers still tells: a stocked shelf would have served them."""
         if self.shoppers_today:
@@ -535,6 +534,9 @@ class RetailStore(FixedAgent):
         else:
             available = 1.0 if self.on_hand > 0 else 0.0
         self.fill_rate += self.model.p["lead_time_smoothing"] * (available - self.fill_rate)
+
+    def log_day(self) -> None:
+        """Log the day (demand seen, units ordered, position at day end); start afresh."""
         self.log.append(
             (self.model.steps, self.demand_today, self.ordered_today, self.inventory_position())
         )
@@ -590,8 +592,7 @@ class HomeWorkshop(Firm):
         x, y = cell.coordinate
         self.row = self.arrays.open(self, owner, x, y, p["workshop_initial_cash"])
         self.arrays.offer_id[self.row] = model.open_offer(self, p["workshop_reach"])
-        model.households.owns_workshop[owner] = True
-        model.households.employer[owner] = NOBODY
+        model.households.open_workshop(owner)
         model.ledger.pay(investor, self, p["workshop_initial_cash"], "equity")
         self.buy_opening_feedstock(p["workshop_feedstock_lot"])
         # its price is set with every workshop's, before it first meets a shopper
@@ -617,7 +618,7 @@ class HomeWorkshop(Firm):
     def go_bankrupt(self) -> None:
         """Pay out or write off, and leave (`ProductionEconomy.close_workshops` has delivered
         what was on its way and refunded the queue)."""
-        self.model.households.owns_workshop[self.owner] = False
-        self.settle_and_leave(Households(self.owner))
+        self.model.households.close_workshop(self.owner)
+        self.settle_and_leave(HouseholdAccounts(self.owner))
         self.model.reach.remove(int(self.arrays.offer_id[self.row]))
         self.arrays.close(self.row)

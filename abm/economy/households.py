@@ -56,6 +56,49 @@ class Households:
     def __len__(self) -> int:
         return len(self.cash)
 
+    # --- the day's books: income is written by the ledger (`Ledger.pay`), surplus here ---
+    def start_day(self) -> None:
+        """Today's income and consumer surplus start from zero."""
+        self.income_today[:] = 0.0
+        self.surplus_today[:] = 0.0
+
+    def add_surplus(self, mode: int, idx: np.ndarray, paid) -> None:
+        """Households `idx` bought from `mode` at `paid`: their willingness to pay less the price
+        adds to the day's consumer surplus."""
+        self.surplus_today[mode] += float(np.sum(self.willingness_to_pay(idx) - paid))
+
+    def take_back_surplus(self, mode: int, idx: np.ndarray, refunded) -> None:
+        """Households `idx` got `refunded` back for a unit they do not keep: the surplus the
+        sale added is lost, less the refund."""
+        self.surplus_today[mode] -= float(np.sum(self.willingness_to_pay(idx) - refunded))
+
+    # --- work and health ---
+    def hire(self, idx: np.ndarray, employer: int) -> None:
+        self.employer[idx] = employer
+
+    def lay_off(self, idx: np.ndarray) -> None:
+        self.employer[idx] = NOBODY
+
+    def open_workshop(self, owner: int) -> None:
+        """The owner works in its own workshop from now on, not in a factory."""
+        self.owns_workshop[owner] = True
+        self.employer[owner] = NOBODY
+
+    def close_workshop(self, owner: int) -> None:
+        self.owns_workshop[owner] = False
+
+    def healthy(self, idx: np.ndarray) -> np.ndarray:
+        """Which of households `idx` can work today (not recovering from an injury)."""
+        return self.injured_days[idx] == 0
+
+    def injure(self, idx: np.ndarray, lost_days: float) -> None:
+        """Households `idx` are hurt at work: out for `lost_days` days."""
+        self.injured_days[idx] = lost_days
+
+    def recover(self) -> None:
+        """One day of recovery for everyone injured."""
+        self.injured_days[self.injured_days > 0] -= 1
+
     def willingness_to_pay(self, idx: np.ndarray) -> np.ndarray:
         """Diminishing marginal utility: each unit held lowers the value of one more."""
         return self.p["good_value"] * self.p["marginal_utility_decay"] ** self.holdings[idx]
@@ -96,6 +139,35 @@ class Households:
         gone = self.pending & (self.waiting_days > self.p["need_patience_days"])
         self.pending[gone] = False
         return int(gone.sum())
+
+    # --- a need's way through the market ---
+    def first_tries(self, idx: np.ndarray) -> np.ndarray:
+        """Which shoppers `idx` meet a shelf with this need for the first time (demand counts
+        each need once, however often it comes back)."""
+        return ~self.turned_away[idx]
+
+    def turn_away(self, idx: np.ndarray) -> None:
+        """An empty shelf met these shoppers; their needs stay open for tomorrow."""
+        self.turned_away[idx] = True
+
+    def bought_from_store(self, idx: np.ndarray) -> None:
+        self.pending[idx] = False
+
+    def ordered_from_workshop(self, idx: np.ndarray) -> None:
+        """Paid and queued: the need waits for its unit, no longer shops."""
+        self.pending[idx] = False
+        self.awaiting[idx] = True
+
+    def order_cancelled(self, idx: np.ndarray) -> None:
+        """The workshop closed and refunded the order: the need opens afresh."""
+        self.turned_away[idx] = False
+        self.awaiting[idx] = False
+        self.pending[idx] = True
+        self.waiting_days[idx] = 0
+
+    def units_arrived(self, idx: np.ndarray) -> None:
+        """Ordered units reached these households (`receive` books what they got)."""
+        self.awaiting[idx] = False
 
     def shoppers(self, idx: np.ndarray) -> Shoppers:
         """The choice-relevant view of households `idx`."""

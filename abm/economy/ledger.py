@@ -2,7 +2,8 @@
 
 Money moves only through `Ledger.pay`, between firms (objects with `cash` and `mode`), groups
 of firms (`FirmList` of objects, `FirmRows` of one cash array: the workshops), households
-(indices into the households' cash array) and OUTSIDE (everything beyond the model's boundary:
+(`HouseholdAccounts`: indices into the households' cash array; what they earn is also written to
+their income of the day) and OUTSIDE (everything beyond the model's boundary:
 base income, subsidies, feedstock and capital suppliers, lenders, disposal). Goods are counted by
 production mode in a `GoodsAccount`. `check_identities` raises `IdentityViolation` the moment a
 step loses or creates a dollar or a unit.
@@ -27,8 +28,12 @@ class IdentityViolation(RuntimeError):
     """A goods or money identity failed: something was lost or created."""
 
 
+# what households earn (`Households.income_today`): every other payment to them is a transfer back
+INCOME = frozenset({"base income", "wages", "owner pay", "owner dividend"})
+
+
 @dataclass(frozen=True)
-class Households:
+class HouseholdAccounts:
     """A group of households as a payer or payee: their indices into the cash array."""
 
     index: np.ndarray | int | slice  # a slice: each household in it once (slice(None): all)
@@ -57,15 +62,16 @@ class FirmList:
 class Ledger:
     """Money flows, by category, with the boundary of the model kept apart."""
 
-    def __init__(self, household_cash: np.ndarray) -> None:
+    def __init__(self, household_cash: np.ndarray, household_income: np.ndarray) -> None:
         self.household_cash = household_cash
+        self.household_income = household_income  # today's, for the categories in INCOME
         self.inflows: defaultdict[str, float] = defaultdict(float)
         self.outflows: defaultdict[str, float] = defaultdict(float)
         self.mode_books = [defaultdict(float) for _ in MODES]  # flows of all firms, by mode
         self.initial_money = 0.0
 
     def pay(self, payer, payee, amount, category: str) -> None:
-        """Move `amount` from payer to payee (a firm, Households, or OUTSIDE)."""
+        """Move `amount` from payer to payee (a firm, firms, HouseholdAccounts or OUTSIDE)."""
         if isinstance(amount, (int, float)):  # one payment: skip the array machinery
             signed = total = float(amount)
         else:
@@ -79,13 +85,17 @@ class Ledger:
     def _move(self, who, signed, category: str, total: float, incoming: bool) -> None:
         if who == OUTSIDE:
             (self.outflows if incoming else self.inflows)[category] += total
-        elif isinstance(who, Households):
-            if isinstance(who.index, slice):  # each household in it once
-                self.household_cash[who.index] += signed
-            elif isinstance(who.index, (int, np.integer)):
-                self.household_cash[who.index] += np.sum(signed)
-            else:
-                np.add.at(self.household_cash, who.index, signed)
+        elif isinstance(who, HouseholdAccounts):
+            accounts = [self.household_cash]
+            if incoming and category in INCOME:
+                accounts.append(self.household_income)
+            for account in accounts:
+                if isinstance(who.index, slice):  # each household in it once
+                    account[who.index] += signed
+                elif isinstance(who.index, (int, np.integer)):
+                    account[who.index] += np.sum(signed)
+                else:
+                    np.add.at(account, who.index, signed)
         elif isinstance(who, FirmRows):
             np.add.at(who.cash, who.index, signed)
             self.mode_books[who.mode][category] += total if incoming else -total

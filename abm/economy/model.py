@@ -19,8 +19,7 @@ from abm.economy.agents import (
 )
 from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.households import NOBODY, Households
-from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, GoodsAccount, Ledger
-from abm.economy.ledger import Households as HouseholdAccount
+from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, GoodsAccount, HouseholdAccounts, Ledger
 from abm.economy.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
 from abm.economy.metrics import METRICS, History, measure, verdict
 from abm.economy.modes import FACTORY, MODES, WORKSHOP
@@ -47,7 +46,7 @@ class ProductionEconomy(mesa.Model):
         self.households = Households(p, self.rng)
         self.reach = ReachIndex(self.households.x, self.households.y)
         self.sellers: list = []  # every store and workshop ever opened, by offer id
-        self.ledger = Ledger(self.households.cash)
+        self.ledger = Ledger(self.households.cash, self.households.income_today)
         self.goods = [GoodsAccount(mode) for mode in MODES]
         self.today = [defaultdict(float) for _ in MODES]
         self.total = [defaultdict(float) for _ in MODES]
@@ -156,8 +155,7 @@ class ProductionEconomy(mesa.Model):
         for counters in self.today:
             counters.clear()
         hh = self.households
-        hh.income_today[:] = 0.0
-        hh.surplus_today[:] = 0.0
+        hh.start_day()
         self.pay_household_budgets()
         hh.wear_out()
         self.count(FACTORY, "needs", hh.arrive_needs(self.steps))
@@ -174,7 +172,8 @@ class ProductionEconomy(mesa.Model):
         for factory in self.factories():
             factory.receive_shipments()  # after hours: an L-day shipment covers L days of sales
         self.pay_daily_costs()
-        hh.injured_days[hh.injured_days > 0] -= 1
+        hh.recover()
+        self.close_workshop_books()
         self.exit_bankrupt_firms()
         self.enter_workshops()
         if self.steps % self.p["factory_entry_review_days"] == 0:
@@ -182,6 +181,7 @@ class ProductionEconomy(mesa.Model):
         self.review_policies()
         hh.spread_word_of_mouth()
         self.observe_buffers()
+        self.close_store_days()
         self.check_identities()
         self._last = measure(self)
         self.datacollector.collect(self)
@@ -189,10 +189,9 @@ class ProductionEconomy(mesa.Model):
     def pay_household_budgets(self) -> None:
         """Base income comes in from outside; households spend a share of savings outside."""
         hh = self.households
-        everyone = HouseholdAccount(slice(None))
+        everyone = HouseholdAccounts(slice(None))
         base = np.full(len(hh), self.p["base_income_per_day"])
         self.ledger.pay(OUTSIDE, everyone, base, "base income")
-        hh.income_today += base
         spent = np.maximum(hh.cash, 0.0) * self.p["other_spending_rate"]
         self.ledger.pay(everyone, OUTSIDE, spent, "other household spending")
 
@@ -206,8 +205,7 @@ class ProductionEconomy(mesa.Model):
             wages = np.concatenate([wages for _, wages, _ in bills])
             employer = np.repeat(np.arange(len(factories)), [len(w) for w, _, _ in bills])
             payers = FirmList(factories, employer, FACTORY)
-            self.ledger.pay(payers, HouseholdAccount(workers), wages, "wages")
-            self.households.income_today[workers] += wages
+            self.ledger.pay(payers, HouseholdAccounts(workers), wages, "wages")
             each = FirmList(factories, np.arange(len(factories)), FACTORY)
             for category in bills[0][2]:
                 amounts = np.array([costs[category] for _, _, costs in bills])
@@ -286,10 +284,10 @@ class ProductionEconomy(mesa.Model):
         store_of = np.repeat(np.arange(len(stores)), shoppers)
         stock = np.array([store.on_hand for store in stores])
         served = np.arange(len(buyers)) - starts[store_of] < stock[store_of]
-        new_need = ~hh.turned_away[buyers]
+        new_need = hh.first_tries(buyers)
         new_needs = np.bincount(store_of, weights=new_need, minlength=len(stores))
         self.count(FACTORY, "lost_sales", int((new_need & ~served).sum()))
-        hh.turned_away[buyers[~served]] = True
+        hh.turn_away(buyers[~served])
         defective = np.concatenate(
             [
                 store.serve(n, int(needs))
@@ -302,10 +300,10 @@ class ProductionEconomy(mesa.Model):
         sellers = FirmList(factories, factory_of, FACTORY)
         buyers = buyers[served]
         paid = np.array([f.price for f in factories])[factory_of]
-        self.ledger.pay(HouseholdAccount(buyers), sellers, paid, "sales")
-        hh.surplus_today[FACTORY] += float(np.sum(hh.willingness_to_pay(buyers) - paid))
+        self.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
+        hh.add_surplus(FACTORY, buyers, paid)
         self.count(FACTORY, "sales_value", float(paid.sum()))
-        hh.pending[buyers] = False
+        hh.bought_from_store(buyers)
         waited = hh.waiting_days[buyers]  # days since the need arose, retries included
         self.deliver(sellers, buyers, defective, paid, waited)
 
@@ -320,12 +318,11 @@ class ProductionEconomy(mesa.Model):
         row_of_offer[arrays.offer_id[live]] = live
         rows = row_of_offer[offer_ids]
         paid = price[offer_ids]
-        self.ledger.pay(HouseholdAccount(buyers), arrays.account(rows), paid, "sales")
-        hh.surplus_today[WORKSHOP] += float(np.sum(hh.willingness_to_pay(buyers) - paid))
+        self.ledger.pay(HouseholdAccounts(buyers), arrays.account(rows), paid, "sales")
+        hh.add_surplus(WORKSHOP, buyers, paid)
         self.count(WORKSHOP, "sales_value", float(paid.sum()))
         self.count(WORKSHOP, "demand", len(buyers))
-        hh.pending[buyers] = False
-        hh.awaiting[buyers] = True
+        hh.ordered_from_workshop(buyers)
         order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
         buyers = buyers[order]
         waited = hh.waiting_days[buyers]
@@ -359,12 +356,11 @@ class ProductionEconomy(mesa.Model):
         if len(returned):
             refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
             seller = replace(seller, index=seller.index[defective])
-            self.ledger.pay(seller, HouseholdAccount(returned), refunds, "refunds")
+            self.ledger.pay(seller, HouseholdAccounts(returned), refunds, "refunds")
             per_unit = np.ones(len(returned))
             self.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
             self.count(mode, "sales_value", -float(refunds.sum()))
-            lost = self.households.willingness_to_pay(returned) - refunds
-            self.households.surplus_today[mode] -= float(lost.sum())
+            self.households.take_back_surplus(mode, returned, refunds)
             self.dispose(seller, mode, p["feedstock_per_unit"] * per_unit)  # scrapped whole
         self.households.receive(buyers, mode, defective)
 
@@ -373,7 +369,7 @@ class ProductionEconomy(mesa.Model):
         if len(units.household) == 0:
             return
         waited = self.steps - units.ordered + units.waited_before
-        self.households.awaiting[units.household] = False
+        self.households.units_arrived(units.household)
         sellers = self.workshop_arrays.account(units.row)
         self.deliver(sellers, units.household, units.defective, units.paid, waited.astype(float))
 
@@ -385,7 +381,7 @@ class ProductionEconomy(mesa.Model):
             return
         tech = arrays.technology(rows, self.steps)
         self.count(WORKSHOP, "capacity", float(tech.capacity.sum()))
-        healthy = self.households.injured_days[arrays.owner[rows]] == 0
+        healthy = self.households.healthy(arrays.owner[rows])
         working = (arrays.queue_length[rows] > 0) & healthy
         arrays.work(rows[working], tech.take(working), self)
 
@@ -413,15 +409,20 @@ class ProductionEconomy(mesa.Model):
         rows = arrays.live()
         arrays.set_prices(rows, self.steps)
         if review:
-            arrays.pay_out_profit(rows, self.ledger, self.households.income_today)
+            arrays.pay_out_profit(rows, self.ledger)
 
     # --- exit and entry ---
+    def close_workshop_books(self) -> None:
+        """Each workshop's day of net cash flow joins the window imitators look at."""
+        self.workshop_arrays.close_books(self.workshop_arrays.live())
+
     def exit_bankrupt_firms(self) -> None:
+        """Firms whose cash has stayed negative for `bankruptcy_days` close."""
         for factory in self.factories():
-            if factory.close_day():
+            if factory.insolvent():
                 factory.go_bankrupt()
         arrays = self.workshop_arrays
-        self.close_workshops(arrays.close_day(arrays.live()))
+        self.close_workshops(arrays.insolvent(arrays.live()))
 
     def close_workshops(self, rows: np.ndarray) -> None:
         """Workshops `rows` close: what is on its way is delivered, queued orders are refunded
@@ -434,15 +435,11 @@ class ProductionEconomy(mesa.Model):
         orders = arrays.cancel_orders(rows)
         waiting = orders.household
         self.ledger.pay(
-            arrays.account(orders.row), HouseholdAccount(waiting), orders.paid, "refunds"
+            arrays.account(orders.row), HouseholdAccounts(waiting), orders.paid, "refunds"
         )
         self.count(WORKSHOP, "sales_value", -float(orders.paid.sum()))
-        lost = hh.willingness_to_pay(waiting) - orders.paid
-        hh.surplus_today[WORKSHOP] -= float(lost.sum())
-        hh.turned_away[waiting] = False
-        hh.awaiting[waiting] = False
-        hh.pending[waiting] = True
-        hh.waiting_days[waiting] = 0
+        hh.take_back_surplus(WORKSHOP, waiting, orders.paid)
+        hh.order_cancelled(waiting)
         for row in rows.tolist():
             arrays.agents[row].go_bankrupt()
 
@@ -474,7 +471,7 @@ class ProductionEconomy(mesa.Model):
         with np.errstate(invalid="ignore", divide="ignore"):
             imitating = (near > 0) & (total / near >= p["workshop_hurdle_return"])
         for i in considering[imitating].tolist():
-            owner = HouseholdAccount(i)
+            owner = HouseholdAccounts(i)
             workshop = HomeWorkshop(self, self._cell_of(i), i, investor=owner)
             workshop.count("entries")
 
@@ -510,14 +507,18 @@ class ProductionEconomy(mesa.Model):
 
     # --- identities and results ---
     def observe_buffers(self) -> None:
-        """End of day: every buffer's level for the flow meters (Little's law); stores close
-        their day (fill rate, daily log)."""
+        """End of day: every buffer's level for the flow meters (Little's law)."""
         for store in self.stores():
             store.shelf.meter.observe(store.on_hand)
-            store.close_day()
         for factory in self.factories():
             factory.wip_meter.observe(factory.in_process())
         self.workshop_arrays.observe_queues(self.workshop_arrays.live())
+
+    def close_store_days(self) -> None:
+        """Stores learn the fill rate shoppers expect from today, and log the day."""
+        for store in self.stores():
+            store.learn_fill_rate()
+            store.log_day()
 
     def check_identities(self) -> None:
         """Goods by mode and money as a whole: raise at once if anything went astray."""

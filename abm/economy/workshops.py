@@ -17,7 +17,7 @@ import numpy as np
 from abm.economy import formulas
 from abm.economy.flow import FlowMeter
 from abm.economy.formulas import DAYS_PER_YEAR
-from abm.economy.ledger import OUTSIDE, FirmRows, Households, Ledger
+from abm.economy.ledger import OUTSIDE, FirmRows, HouseholdAccounts, Ledger
 from abm.economy.market import public_defect_record
 from abm.economy.modes import WORKSHOP
 from abm.economy.production import (
@@ -270,15 +270,19 @@ class WorkshopArrays:
         ledger.pay(payers, OUTSIDE, self.capital_charge() * each, "capital charge")
         ledger.pay(payers, OUTSIDE, self.p["workshop_overhead_per_day"] * each, "overhead")
 
-    def close_day(self, rows: np.ndarray) -> np.ndarray:
-        """Track cash flow and solvency; returns the rows that have gone bankrupt."""
+    def close_books(self, rows: np.ndarray) -> None:
+        """End of day: each workshop's net cash flow joins its window (for `yearly_returns`)."""
         cash = self.cash[rows]
         self.cash_flow[rows, self.flow_next[rows]] = cash - self.cash_at_day_start[rows]
         window = self.p["imitation_window_days"]
         self.flow_next[rows] = (self.flow_next[rows] + 1) % window
         self.flow_days[rows] = np.minimum(self.flow_days[rows] + 1, window)
         self.cash_at_day_start[rows] = cash
-        self.days_negative[rows] = np.where(cash < 0, self.days_negative[rows] + 1, 0)
+
+    def insolvent(self, rows: np.ndarray) -> np.ndarray:
+        """Count each workshop's days of negative cash; returns the rows that have gone
+        bankrupt (`bankruptcy_days` in a row)."""
+        self.days_negative[rows] = np.where(self.cash[rows] < 0, self.days_negative[rows] + 1, 0)
         return rows[self.days_negative[rows] >= self.p["bankruptcy_days"]]
 
     def yearly_returns(self, rows: np.ndarray) -> np.ndarray:
@@ -286,7 +290,7 @@ class WorkshopArrays:
         mean_flow = self.cash_flow[rows].sum(axis=1) / self.flow_days[rows]
         return mean_flow * DAYS_PER_YEAR / max(self.p["workshop_capital"], 1.0)
 
-    def pay_out_profit(self, rows: np.ndarray, ledger: Ledger, income: np.ndarray) -> None:
+    def pay_out_profit(self, rows: np.ndarray, ledger: Ledger) -> None:
         """Cash beyond the starting working capital goes home: workshop profit is income."""
         surplus = self.cash[rows] - self.p["workshop_initial_cash"]
         paying, surplus = rows[surplus > 0], surplus[surplus > 0]
@@ -294,8 +298,7 @@ class WorkshopArrays:
             return
         owners = self.owner[paying]
         payers = self.account(paying)
-        ledger.pay(payers, Households(owners), surplus, "owner dividend")
-        income[owners] += surplus
+        ledger.pay(payers, HouseholdAccounts(owners), surplus, "owner dividend")
         self.cash_at_day_start[paying] -= surplus  # a payout, not a loss, in tomorrow's cash flow
 
     def observe_queues(self, rows: np.ndarray) -> None:
@@ -347,10 +350,9 @@ class WorkshopArrays:
         self._record(rows, out, model)
         owners = self.owner[rows]
         wages = used * p["workshop_wage_per_hour"]
-        model.ledger.pay(self.account(rows), Households(owners), wages, "owner pay")
-        model.households.income_today[owners] += wages
+        model.ledger.pay(self.account(rows), HouseholdAccounts(owners), wages, "owner pay")
         hurt = out.injuries > 0
-        model.households.injured_days[owners[hurt]] = p["injury_lost_days"]
+        model.households.injure(owners[hurt], p["injury_lost_days"])
         medical = out.injuries[hurt] * p["injury_medical_cost"]
         model.ledger.pay(self.account(rows[hurt]), OUTSIDE, medical, "injuries")
         self._dispatch(rows, out, model)
