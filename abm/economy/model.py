@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 
 import mesa
 import numpy as np
 import pandas as pd
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 
+from abm.economy import entry, trading
 from abm.economy.agents import (
     CentralFactory,
     Consumer,
@@ -17,15 +17,14 @@ from abm.economy.agents import (
     HomeWorkshop,
     RetailStore,
 )
-from abm.economy.formulas import DAYS_PER_YEAR
-from abm.economy.households import NOBODY, Households
-from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, GoodsAccount, HouseholdAccounts, Ledger
-from abm.economy.market import NO_CHOICE, Offers, ReachIndex, choose, public_defect_record
+from abm.economy.households import Households
+from abm.economy.ledger import OUTSIDE, FirmList, GoodsAccount, HouseholdAccounts, Ledger
+from abm.economy.market import ReachIndex
 from abm.economy.metrics import METRICS, History, measure, verdict
 from abm.economy.modes import FACTORY, MODES, WORKSHOP
 from abm.economy.parameters import validate
 from abm.economy.production import BatchOutcome
-from abm.economy.workshops import Units, WorkshopArrays
+from abm.economy.workshops import WorkshopArrays
 
 
 class ProductionEconomy(mesa.Model):
@@ -51,7 +50,7 @@ class ProductionEconomy(mesa.Model):
         self.today = [defaultdict(float) for _ in MODES]
         self.total = [defaultdict(float) for _ in MODES]
         self.unmet_total = 0  # needs given up, cumulative
-        self._unmet_at_review = 0.0
+        self.unmet_at_review = 0.0
         self.feedstock = FeedstockSupplier(self)
         self.workshop_arrays = WorkshopArrays(p)
         hh = self.households
@@ -63,7 +62,7 @@ class ProductionEconomy(mesa.Model):
         )
         owners = self.rng.choice(len(hh), size=min(p["n_workshops"], len(hh)), replace=False)
         for owner in owners:
-            HomeWorkshop(self, self._cell_of(owner), int(owner))
+            HomeWorkshop(self, self.cell_of(owner), int(owner))
         self.workshop_arrays.set_prices(self.workshop_arrays.live(), self.steps)
         self._place_factories(p["n_factories"])  # they hire among households without a workshop
         self.reach.take_in()  # the opening offers' reach, found with the map
@@ -75,11 +74,11 @@ class ProductionEconomy(mesa.Model):
         )
         self.datacollector.collect(self)
 
-    # --- set-up helpers ---
-    def _cell_of(self, household: int):
+    # --- places on the map ---
+    def cell_of(self, household: int):
         return self.grid[(int(self.households.x[household]), int(self.households.y[household]))]
 
-    def _random_cell(self):
+    def random_cell(self):
         x = int(self.rng.integers(self.p["grid_width"]))
         y = int(self.rng.integers(self.p["grid_height"]))
         return self.grid[(x, y)]
@@ -92,10 +91,10 @@ class ProductionEconomy(mesa.Model):
         # stores open stocked for an even split of the whole market's expected demand
         per_store = p["n_consumers"] * p["need_rate"] / max(n * p["stores_per_factory"], 1)
         for capacity in sizes:
-            factory = CentralFactory(self, self._random_cell(), float(capacity))
+            factory = CentralFactory(self, self.random_cell(), float(capacity))
             factory.buy_opening_feedstock(factory.feedstock_lot)
             for _ in range(p["stores_per_factory"]):
-                site = self._cell_of(int(self.rng.integers(p["n_consumers"])))
+                site = self.cell_of(int(self.rng.integers(p["n_consumers"])))
                 RetailStore(self, site, factory, per_store * capacity / p["factory_capacity"])
             factory.staff()
 
@@ -163,8 +162,8 @@ class ProductionEconomy(mesa.Model):
         self.unmet_total += hh.unmet_today
         self.feedstock.deliver()
         arrays = self.workshop_arrays
-        self.deliver_workshop_units(arrays.arrivals(self.steps))
-        self.trade()
+        trading.deliver_workshop_units(self, arrays.arrivals(self.steps))
+        trading.trade(self)
         self.replenish()
         for factory in self.factories():
             factory.produce()
@@ -175,9 +174,9 @@ class ProductionEconomy(mesa.Model):
         hh.recover()
         self.close_workshop_books()
         self.exit_bankrupt_firms()
-        self.enter_workshops()
+        entry.enter_workshops(self)
         if self.steps % self.p["factory_entry_review_days"] == 0:
-            self.enter_factories()
+            entry.enter_factories(self)
         self.review_policies()
         hh.spread_word_of_mouth()
         self.observe_buffers()
@@ -212,166 +211,6 @@ class ProductionEconomy(mesa.Model):
                 self.ledger.pay(each, OUTSIDE, amounts, category)
         arrays = self.workshop_arrays
         arrays.pay_fixed_costs(arrays.live(), self.ledger)
-
-    def offers(self) -> Offers:
-        """Today's offers of every store and workshop, as arrays by offer id for the choice."""
-        stores = self.stores()
-        arrays = self.workshop_arrays
-        rows = arrays.live()
-        n = len(self.reach)
-        price, lead_time, record = np.zeros(n), np.zeros(n), np.zeros(n)
-        mode = np.full(n, FACTORY)
-        ids = [s.offer_id for s in stores]
-        price[ids] = [s.price for s in stores]
-        lead_time[ids] = [s.expected_wait() for s in stores]
-        record[ids] = [self.defect_record(s.factory) for s in stores]
-        ids = arrays.offer_id[rows]
-        price[ids] = arrays.price[rows]
-        lead_time[ids] = arrays.lead_times(rows, arrays.technology(rows, self.steps))
-        record[ids] = arrays.defect_records(rows)
-        mode[ids] = WORKSHOP
-        return Offers(
-            price=price,
-            lead_time=lead_time,
-            mode=mode,
-            makes_custom=mode == WORKSHOP,
-            defect_record=record,
-        )
-
-    def defect_record(self, factory: CentralFactory) -> float:
-        """The factory's public defect record (its stores show it)."""
-        p = self.p
-        return public_defect_record(
-            factory.returns_count,
-            factory.delivered_count,
-            p["prior_defect_belief"],
-            p["prior_weight_units"],
-        )
-
-    def trade(self) -> None:
-        """Households with open needs choose; stores sell from stock, workshops queue orders."""
-        hh = self.households
-        shopping = np.flatnonzero(hh.pending)
-        if len(shopping) == 0:
-            return
-        shopping = self.rng.permutation(shopping)
-        pairs = self.reach.pairs(shopping)
-        weight = self.p["own_experience_weight"]
-        offers = self.offers()
-        chosen = choose(hh.shoppers(shopping), offers, weight, self.rng, pairs)
-        buying = chosen != NO_CHOICE
-        if not buying.any():
-            return
-        buyers, picks = shopping[buying], chosen[buying]
-        to_order = offers.mode[picks] == WORKSHOP
-        self.order_from_workshops(buyers[to_order], picks[to_order], offers.price)
-        self.sell_from_stores(buyers[~to_order], picks[~to_order])
-
-    def sell_from_stores(self, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
-        """Stores serve their shoppers from stock in arrival order; households pay the
-        factories' prices.
-
-        A shopper turned away who comes back tomorrow is one need, not two: demand and lost
-        sales count each need once, so retries do not inflate the forecast.
-        """
-        if len(buyers) == 0:
-            return
-        hh = self.households
-        order = np.argsort(offer_ids, kind="stable")  # group buyers by store, first come first
-        buyers = buyers[order]
-        ids, starts, shoppers = np.unique(offer_ids[order], return_index=True, return_counts=True)
-        stores = [self.sellers[j] for j in ids.tolist()]
-        store_of = np.repeat(np.arange(len(stores)), shoppers)
-        stock = np.array([store.on_hand for store in stores])
-        served = np.arange(len(buyers)) - starts[store_of] < stock[store_of]
-        new_need = hh.first_tries(buyers)
-        new_needs = np.bincount(store_of, weights=new_need, minlength=len(stores))
-        self.count(FACTORY, "lost_sales", int((new_need & ~served).sum()))
-        hh.turn_away(buyers[~served])
-        defective = np.concatenate(
-            [
-                store.serve(n, int(needs))
-                for store, n, needs in zip(stores, shoppers.tolist(), new_needs, strict=True)
-            ]
-        )
-        factories = self.factories()
-        number = {factory: k for k, factory in enumerate(factories)}
-        factory_of = np.array([number[store.factory] for store in stores])[store_of[served]]
-        sellers = FirmList(factories, factory_of, FACTORY)
-        buyers = buyers[served]
-        paid = np.array([f.price for f in factories])[factory_of]
-        self.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
-        hh.add_surplus(FACTORY, buyers, paid)
-        self.count(FACTORY, "sales_value", float(paid.sum()))
-        hh.bought_from_store(buyers)
-        waited = hh.waiting_days[buyers]  # days since the need arose, retries included
-        self.deliver(sellers, buyers, defective, paid, waited)
-
-    def order_from_workshops(self, buyers: np.ndarray, offer_ids: np.ndarray, price) -> None:
-        """Households pay workshops up front (`price` by offer id) and join their queues."""
-        if len(buyers) == 0:
-            return
-        hh = self.households
-        arrays = self.workshop_arrays
-        live = arrays.live()
-        row_of_offer = np.full(len(self.reach), NOBODY)
-        row_of_offer[arrays.offer_id[live]] = live
-        rows = row_of_offer[offer_ids]
-        paid = price[offer_ids]
-        self.ledger.pay(HouseholdAccounts(buyers), arrays.account(rows), paid, "sales")
-        hh.add_surplus(WORKSHOP, buyers, paid)
-        self.count(WORKSHOP, "sales_value", float(paid.sum()))
-        self.count(WORKSHOP, "demand", len(buyers))
-        hh.ordered_from_workshop(buyers)
-        order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
-        buyers = buyers[order]
-        waited = hh.waiting_days[buyers]
-        arrays.take_orders(rows[order], buyers, self.steps, paid[order], waited)
-
-    def deliver(self, seller, buyers, defective, prices, lead_times) -> None:
-        """Units reach households; escaped defects come back for a refund and are scrapped.
-
-        `seller`: the factories (`FirmList`) or the workshops (`FirmRows`), one per unit."""
-        if len(buyers) == 0:
-            return
-        p = self.p
-        mode = seller.mode
-        goods = self.goods[mode]
-        returned = buyers[defective]
-        goods.sold += len(buyers) - len(returned)
-        goods.scrapped += len(returned)
-        if isinstance(seller, FirmRows):
-            self.workshop_arrays.count_deliveries(seller.index, defective)
-        else:
-            n = len(seller.firms)
-            units = np.bincount(seller.index, minlength=n).tolist()
-            returns = np.bincount(seller.index[defective], minlength=n).tolist()
-            for firm, delivered, came_back in zip(seller.firms, units, returns, strict=True):
-                firm.delivered_count += delivered
-                firm.returns_count += came_back
-        self.count(mode, "units_sold", len(buyers) - len(returned))
-        self.count(mode, "returns", len(returned))
-        self.count(mode, "lead_time_days", float(np.sum(lead_times)))
-        self.count(mode, "deliveries", len(buyers))
-        if len(returned):
-            refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
-            seller = replace(seller, index=seller.index[defective])
-            self.ledger.pay(seller, HouseholdAccounts(returned), refunds, "refunds")
-            per_unit = np.ones(len(returned))
-            self.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
-            self.count(mode, "sales_value", -float(refunds.sum()))
-            self.households.take_back_surplus(mode, returned, refunds)
-            self.dispose(seller, mode, p["feedstock_per_unit"] * per_unit)  # scrapped whole
-        self.households.receive(buyers, mode, defective)
-
-    def deliver_workshop_units(self, units: Units) -> None:
-        """Workshop units reach the households who ordered them."""
-        if len(units.household) == 0:
-            return
-        waited = self.steps - units.ordered + units.waited_before
-        self.households.units_arrived(units.household)
-        sellers = self.workshop_arrays.account(units.row)
-        self.deliver(sellers, units.household, units.defective, units.paid, waited.astype(float))
 
     def work_in_workshops(self) -> None:
         """Every workshop's capacity counts; those with orders and a healthy owner build."""
@@ -431,7 +270,7 @@ class ProductionEconomy(mesa.Model):
             return
         hh = self.households
         arrays = self.workshop_arrays
-        self.deliver_workshop_units(arrays.all_on_the_way(rows))
+        trading.deliver_workshop_units(self, arrays.all_on_the_way(rows))
         orders = arrays.cancel_orders(rows)
         waiting = orders.household
         self.ledger.pay(
@@ -442,68 +281,6 @@ class ProductionEconomy(mesa.Model):
         hh.order_cancelled(waiting)
         for row in rows.tolist():
             arrays.agents[row].go_bankrupt()
-
-    def enter_workshops(self) -> None:
-        """Households with savings imitate profitable workshops within reach."""
-        p = self.p
-        hh = self.households
-        arrays = self.workshop_arrays
-        rows = arrays.live()
-        if len(rows) == 0 or p["workshop_entry_rate"] == 0:
-            return
-        stake = p["workshop_initial_cash"]  # capital is financed by a daily charge
-        considering = np.flatnonzero(
-            (self.rng.random(len(hh)) < p["workshop_entry_rate"])
-            & ~hh.owns_workshop
-            & (hh.employer == NOBODY)
-            & (hh.cash >= stake)
-        )
-        if len(considering) == 0:
-            return
-        # the workshops within reach of each household considering: its offers from workshops
-        recent_return = np.full(len(self.reach), np.nan)
-        recent_return[arrays.offer_id[rows]] = arrays.yearly_returns(rows)
-        k, j = self.reach.pairs(considering)
-        seen = recent_return[j]
-        k, seen = k[~np.isnan(seen)], seen[~np.isnan(seen)]
-        near = np.bincount(k, minlength=len(considering))
-        total = np.bincount(k, weights=seen, minlength=len(considering))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            imitating = (near > 0) & (total / near >= p["workshop_hurdle_return"])
-        for i in considering[imitating].tolist():
-            owner = HouseholdAccounts(i)
-            workshop = HomeWorkshop(self, self._cell_of(i), i, investor=owner)
-            workshop.count("entries")
-
-    def enter_factories(self) -> None:
-        """Investors build a factory when unmet demand promises the hurdle rate on its capital."""
-        p = self.p
-        window = p["factory_entry_review_days"]
-        unmet_per_day = (self.unmet_total - self._unmet_at_review) / window
-        self._unmet_at_review = self.unmet_total
-        capacity = p["factory_capacity"]
-        if unmet_per_day < p["factory_entry_min_demand"] * capacity:
-            return
-        probe = CentralFactory(self, self._random_cell(), capacity)  # investors' plan
-        sales = min(unmet_per_day, capacity * p["normal_utilization"])
-        margin = (probe.price - probe.unit_cost()) * sales - probe.fixed_cost_per_day()
-        expected_return = margin * DAYS_PER_YEAR / max(probe.capital, 1.0)
-        if expected_return < p["factory_hurdle_rate"]:
-            self.ledger.pay(probe, OUTSIDE, probe.cash, "equity")  # plan dropped
-            probe.remove()
-            return
-        probe.buy_opening_feedstock(probe.feedstock_lot)
-        sites = np.flatnonzero(self.households.pending)
-        per_store = unmet_per_day / p["stores_per_factory"]
-        for _ in range(p["stores_per_factory"]):
-            site = (
-                int(self.rng.choice(sites))
-                if len(sites)
-                else int(self.rng.integers(len(self.households)))
-            )
-            RetailStore(self, self._cell_of(site), probe, per_store, stocked=False)
-        probe.staff()
-        probe.count("entries")
 
     # --- identities and results ---
     def observe_buffers(self) -> None:
