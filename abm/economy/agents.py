@@ -26,6 +26,7 @@ from abm.economy.production import (
     make_units,
     normal_cost_price,
 )
+from abm.economy.tally import Count
 from abm.economy.workshops import workshop_technology
 
 
@@ -91,8 +92,8 @@ class Firm(FixedAgent):
         self.cell = cell
         self.capital = capital
 
-    def count(self, key: str, amount: float = 1.0) -> None:
-        self.model.count(self.mode, key, amount)
+    def count(self, what: Count, amount: float = 1.0) -> None:
+        self.model.tally.add(self.mode, what, amount)
 
     def record_batch(self, out: BatchOutcome) -> None:
         """Book a production batch (`ProductionEconomy.record_batches`) and what it used."""
@@ -121,7 +122,7 @@ class Firm(FixedAgent):
             self.model.ledger.pay(self, owner, self.cash, "exit payout")
         else:
             self.model.ledger.pay(OUTSIDE, self, -self.cash, "bankruptcy write-off")
-        self.count("bankruptcies")
+        self.count(Count.BANKRUPTCIES)
         self.remove()
 
 
@@ -286,7 +287,7 @@ class CentralFactory(Firm):
             store.on_order += quantity
             store.ordered_today += quantity
             self.model.ledger.pay(self, OUTSIDE, self.model.p["order_cost"], "ordering")
-            self.count("orders_upstream", quantity)
+            self.count(Count.ORDERS_UPSTREAM, quantity)
 
     def plan_push(self) -> None:
         """Make-to-forecast: a level daily rate from the stores' forecasts, netted for stock."""
@@ -323,7 +324,7 @@ class CentralFactory(Firm):
         if n:
             self.learning.append((self.experience, process.labour_hours))
         self.record_batch(out)
-        self.count("capacity", self.capacity)  # machine capacity, as utilization statistics use
+        self.count(Count.CAPACITY, self.capacity)  # machine capacity, as utilization statistics use
         self.injure(out.injuries, healthy)
         self._fill_lots(out.passed, out.escaped)
         self.reorder_feedstock(process, self.capacity, self.feedstock_lot)
@@ -520,7 +521,7 @@ class RetailStore(FixedAgent):
     def replenish(self) -> None:
         """Record the day's demand and order by the policy (push stores wait for the plan)."""
         self.demand_forecast.record(self.demand_today)
-        self.factory.count("demand", self.demand_today)
+        self.factory.count(Count.DEMAND, self.demand_today)
         self.factory.receive_order(
             self, self.policy.order(self.inventory_position(), self.demand_forecast)
         )

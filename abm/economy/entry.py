@@ -17,6 +17,7 @@ from abm.economy.agents import CentralFactory, HomeWorkshop, RetailStore
 from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, HouseholdAccounts
+from abm.economy.tally import Count
 
 
 def enter_workshops(model) -> None:
@@ -49,7 +50,7 @@ def enter_workshops(model) -> None:
     for i in considering[imitating].tolist():
         owner = HouseholdAccounts(i)
         workshop = HomeWorkshop(model, model.cell_of(i), i, investor=owner)
-        workshop.count("entries")
+        workshop.count(Count.ENTRIES)
 
 
 def enter_factories(model) -> None:
@@ -80,4 +81,4 @@ def enter_factories(model) -> None:
         )
         RetailStore(model, model.cell_of(site), probe, per_store, stocked=False)
     probe.staff()
-    probe.count("entries")
+    probe.count(Count.ENTRIES)

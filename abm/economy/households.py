@@ -51,7 +51,8 @@ class Households:
         self.last_mode = np.full(n, NOBODY, dtype=np.int64)
         self.income_today = np.zeros(n)
         self.surplus_today = np.zeros(len(MODES))
-        self.unmet_today = 0
+        self.needs_today = 0  # needs that arose today
+        self.unmet_today = 0  # needs given up today
 
     def __len__(self) -> int:
         return len(self.cash)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from abm.economy.formulas import DAYS_PER_YEAR, injuries_per_100_fte, per_million
 from abm.economy.modes import MODES
+from abm.economy.tally import Count
 
 SHARE_WINDOW = 7  # days behind the trailing market shares and lead times
 BULLWHIP_WINDOW = 91  # days behind the bullwhip ratio
@@ -108,54 +109,57 @@ def measure(model) -> dict[str, float]:
         (len(factories), [f.price for f in factories], float(sum(f.capital for f in factories))),
         (len(rows), arrays.price[rows], model.p["workshop_capital"] * len(rows)),
     )
-    units = [model.today[m]["units_sold"] for m in range(len(MODES))]
-    values = [model.today[m]["sales_value"] for m in range(len(MODES))]
+    tally = model.tally
+    units = [tally.today[m, Count.UNITS_SOLD] for m in range(len(MODES))]
+    values = [tally.today[m, Count.SALES_VALUE] for m in range(len(MODES))]
     trailing_units = [history.add(f"u{m}", units[m], SHARE_WINDOW).sum() for m in range(2)]
     trailing_values = [history.add(f"v{m}", values[m], SHARE_WINDOW).sum() for m in range(2)]
     for m, mode in enumerate(MODES):
-        today, total = model.today[m], model.total[m]
+        today, total = tally.today[m], tally.total[m]
         active, prices, capital = firms_by_mode[m]
-        made = total["made"]
+        made = total[Count.MADE]
         row[f"units_sold_{mode}"] = units[m]
         row[f"sales_value_{mode}"] = values[m]
         row[f"share_units_{mode}"] = _share(trailing_units, m)
         row[f"share_value_{mode}"] = _share(trailing_values, m)
         row[f"active_firms_{mode}"] = active
-        row[f"entries_{mode}"] = today["entries"]
-        row[f"bankruptcies_{mode}"] = today["bankruptcies"]
+        row[f"entries_{mode}"] = today[Count.ENTRIES]
+        row[f"bankruptcies_{mode}"] = today[Count.BANKRUPTCIES]
         row[f"price_{mode}"] = float(np.mean(prices)) if active else np.nan
         costs = -sum(model.ledger.mode_books[m][c] for c in COST_CATEGORIES)
         row[f"unit_cost_{mode}"] = costs / made if made else np.nan
-        row[f"defects_made_ppm_{mode}"] = per_million(total["defects_made"], made)
-        row[f"defects_caught_ppm_{mode}"] = per_million(total["defects_caught"], made)
-        row[f"defects_escaped_ppm_{mode}"] = per_million(total["defects_escaped"], made)
-        row[f"defects_escaped_{mode}"] = total["defects_escaped"]
-        row[f"injuries_{mode}"] = total["injuries"]
+        row[f"defects_made_ppm_{mode}"] = per_million(total[Count.DEFECTS_MADE], made)
+        row[f"defects_caught_ppm_{mode}"] = per_million(total[Count.DEFECTS_CAUGHT], made)
+        row[f"defects_escaped_ppm_{mode}"] = per_million(total[Count.DEFECTS_ESCAPED], made)
+        row[f"defects_escaped_{mode}"] = total[Count.DEFECTS_ESCAPED]
+        row[f"injuries_{mode}"] = total[Count.INJURIES]
         row[f"injuries_per_100fte_{mode}"] = injuries_per_100_fte(
-            total["injuries"], total["labour_hours"]
+            total[Count.INJURIES], total[Count.LABOUR_HOURS]
         )
-        row[f"waste_per_unit_{mode}"] = total["waste_kg"] / made if made else 0.0
-        row[f"waste_kg_{mode}"] = total["waste_kg"]
-        recent_made = history.add(f"made{m}", today["made"], model.p["verdict_window"]).mean()
+        row[f"waste_per_unit_{mode}"] = total[Count.WASTE_KG] / made if made else 0.0
+        row[f"waste_kg_{mode}"] = total[Count.WASTE_KG]
+        recent_made = history.add(f"made{m}", today[Count.MADE], model.p["verdict_window"]).mean()
         row[f"capital_{mode}"] = capital
         row[f"capital_per_unit_{mode}"] = (
             capital / (recent_made * DAYS_PER_YEAR) if recent_made else np.nan
         )
-        row[f"utilization_{mode}"] = today["made"] / today["capacity"] if today["capacity"] else 0.0
-        demand = total["demand"]
-        row[f"fill_rate_{mode}"] = 1.0 - total["lost_sales"] / demand if demand else 1.0
-        row[f"lost_sales_{mode}"] = today["lost_sales"]
-        row[f"demand_{mode}"] = today["demand"]
-        row[f"orders_upstream_{mode}"] = today["orders_upstream"]
-        waited = history.add(f"lt{m}", today["lead_time_days"], SHARE_WINDOW).sum()
-        delivered = history.add(f"d{m}", today["deliveries"], SHARE_WINDOW).sum()
+        row[f"utilization_{mode}"] = (
+            today[Count.MADE] / today[Count.CAPACITY] if today[Count.CAPACITY] else 0.0
+        )
+        demand = total[Count.DEMAND]
+        row[f"fill_rate_{mode}"] = 1.0 - total[Count.LOST_SALES] / demand if demand else 1.0
+        row[f"lost_sales_{mode}"] = today[Count.LOST_SALES]
+        row[f"demand_{mode}"] = today[Count.DEMAND]
+        row[f"orders_upstream_{mode}"] = today[Count.ORDERS_UPSTREAM]
+        waited = history.add(f"lt{m}", today[Count.LEAD_TIME_DAYS], SHARE_WINDOW).sum()
+        delivered = history.add(f"d{m}", today[Count.DELIVERIES], SHARE_WINDOW).sum()
         row[f"lead_time_{mode}"] = waited / delivered if delivered else np.nan
         row[f"bullwhip_{mode}"] = _variance_ratio(
-            history.add(f"up{m}", today["orders_upstream"], BULLWHIP_WINDOW),
-            history.add(f"dem{m}", today["demand"], BULLWHIP_WINDOW),
+            history.add(f"up{m}", today[Count.ORDERS_UPSTREAM], BULLWHIP_WINDOW),
+            history.add(f"dem{m}", today[Count.DEMAND], BULLWHIP_WINDOW),
         )
         row[f"consumer_surplus_{mode}"] = float(model.households.surplus_today[m])
-        row[f"subsidies_{mode}"] = today["subsidies"]
+        row[f"subsidies_{mode}"] = today[Count.SUBSIDIES]
     stores = model.stores()
     row["inventory_factory"] = sum(s.on_hand for s in stores)
     row["inventory_workshop"] = 0
@@ -166,7 +170,7 @@ def measure(model) -> dict[str, float]:
     row["employment_factory"] = sum(len(f.workers) for f in factories)
     row["employment_workshop"] = len(rows)
     hh = model.households
-    row["needs"] = model.today[0]["needs"]
+    row["needs"] = float(model.households.needs_today)
     row["unmet_needs"] = hh.unmet_today
     row["household_income"] = float(hh.income_today.mean())
     row["money_inside"] = model.ledger.money_inside(model.firm_cash())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import mesa
 import numpy as np
 import pandas as pd
@@ -24,6 +22,7 @@ from abm.economy.metrics import METRICS, History, measure, verdict
 from abm.economy.modes import FACTORY, MODES, WORKSHOP
 from abm.economy.parameters import validate
 from abm.economy.production import BatchOutcome
+from abm.economy.tally import Count, Tally
 from abm.economy.workshops import WorkshopArrays
 
 
@@ -47,8 +46,7 @@ class ProductionEconomy(mesa.Model):
         self.sellers: list = []  # every store and workshop ever opened, by offer id
         self.ledger = Ledger(self.households.cash, self.households.income_today)
         self.goods = [GoodsAccount(mode) for mode in MODES]
-        self.today = [defaultdict(float) for _ in MODES]
-        self.total = [defaultdict(float) for _ in MODES]
+        self.tally = Tally()  # what each mode did, today and since the start
         self.unmet_total = 0  # needs given up, cumulative
         self.unmet_at_review = 0.0
         self.feedstock = FeedstockSupplier(self)
@@ -122,42 +120,37 @@ class ProductionEconomy(mesa.Model):
         self.sellers.append(seller)
         return self.reach.add(x, y, reach)
 
-    def count(self, mode: int, key: str, amount: float = 1.0) -> None:
-        self.today[mode][key] += amount
-        self.total[mode][key] += amount
-
     def record_batches(self, mode: int, out: BatchOutcome, payers) -> None:
         """Book production batches (one producer's numbers, or arrays of many): goods made and
         scrapped, defects, hours and injuries; `payers` pay for disposing of the waste."""
         goods = self.goods[mode]
         goods.made += int(np.sum(out.made))
         goods.scrapped += int(np.sum(out.caught))
-        for key, amounts in (
-            ("made", out.made),
-            ("defects_made", out.defects),
-            ("defects_caught", out.caught),
-            ("defects_escaped", out.escaped),
-            ("labour_hours", out.labour_hours),
-            ("injuries", out.injuries),
+        for what, amounts in (
+            (Count.MADE, out.made),
+            (Count.DEFECTS_MADE, out.defects),
+            (Count.DEFECTS_CAUGHT, out.caught),
+            (Count.DEFECTS_ESCAPED, out.escaped),
+            (Count.LABOUR_HOURS, out.labour_hours),
+            (Count.INJURIES, out.injuries),
         ):
-            self.count(mode, key, np.sum(amounts).item())
+            self.tally.add(mode, what, np.sum(amounts).item())
         self.dispose(payers, mode, out.waste_kg)
 
     def dispose(self, payers, mode: int, waste_kg) -> None:
         """Scrap leaves the model at the disposal fee per kg (one amount or one per payer)."""
-        self.count(mode, "waste_kg", np.sum(waste_kg).item())
+        self.tally.add(mode, Count.WASTE_KG, np.sum(waste_kg).item())
         self.ledger.pay(payers, OUTSIDE, waste_kg * self.p["disposal_fee"], "disposal")
 
     # --- the day ---
     def step(self) -> None:
         """One day: needs, deliveries, choice, replenishment, production, books, exit/entry."""
-        for counters in self.today:
-            counters.clear()
+        self.tally.start_day()
         hh = self.households
         hh.start_day()
         self.pay_household_budgets()
         hh.wear_out()
-        self.count(FACTORY, "needs", hh.arrive_needs(self.steps))
+        hh.needs_today = hh.arrive_needs(self.steps)  # the whole market's, not a mode's
         hh.unmet_today = hh.expire_needs()
         self.unmet_total += hh.unmet_today
         self.feedstock.deliver()
@@ -219,7 +212,7 @@ class ProductionEconomy(mesa.Model):
         if len(rows) == 0:
             return
         tech = arrays.technology(rows, self.steps)
-        self.count(WORKSHOP, "capacity", float(tech.capacity.sum()))
+        self.tally.add(WORKSHOP, Count.CAPACITY, float(tech.capacity.sum()))
         healthy = self.households.healthy(arrays.owner[rows])
         working = (arrays.queue_length[rows] > 0) & healthy
         arrays.work(rows[working], tech.take(working), self)
@@ -276,7 +269,7 @@ class ProductionEconomy(mesa.Model):
         self.ledger.pay(
             arrays.account(orders.row), HouseholdAccounts(waiting), orders.paid, "refunds"
         )
-        self.count(WORKSHOP, "sales_value", -float(orders.paid.sum()))
+        self.tally.add(WORKSHOP, Count.SALES_VALUE, -float(orders.paid.sum()))
         hh.take_back_surplus(WORKSHOP, waiting, orders.paid)
         hh.order_cancelled(waiting)
         for row in rows.tolist():

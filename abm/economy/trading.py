@@ -19,6 +19,7 @@ from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, HouseholdAccounts
 from abm.economy.market import NO_CHOICE, Offers, choose, public_defect_record
 from abm.economy.modes import FACTORY, WORKSHOP
+from abm.economy.tally import Count
 from abm.economy.workshops import Units
 
 
@@ -98,7 +99,7 @@ def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
     served = np.arange(len(buyers)) - starts[store_of] < stock[store_of]
     new_need = hh.first_tries(buyers)
     new_needs = np.bincount(store_of, weights=new_need, minlength=len(stores))
-    model.count(FACTORY, "lost_sales", int((new_need & ~served).sum()))
+    model.tally.add(FACTORY, Count.LOST_SALES, int((new_need & ~served).sum()))
     hh.turn_away(buyers[~served])
     defective = np.concatenate(
         [
@@ -114,7 +115,7 @@ def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
     paid = np.array([f.price for f in factories])[factory_of]
     model.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
     hh.add_surplus(FACTORY, buyers, paid)
-    model.count(FACTORY, "sales_value", float(paid.sum()))
+    model.tally.add(FACTORY, Count.SALES_VALUE, float(paid.sum()))
     hh.bought_from_store(buyers)
     waited = hh.waiting_days[buyers]  # days since the need arose, retries included
     deliver(model, sellers, buyers, defective, paid, waited)
@@ -133,8 +134,8 @@ def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price
     paid = price[offer_ids]
     model.ledger.pay(HouseholdAccounts(buyers), arrays.account(rows), paid, "sales")
     hh.add_surplus(WORKSHOP, buyers, paid)
-    model.count(WORKSHOP, "sales_value", float(paid.sum()))
-    model.count(WORKSHOP, "demand", len(buyers))
+    model.tally.add(WORKSHOP, Count.SALES_VALUE, float(paid.sum()))
+    model.tally.add(WORKSHOP, Count.DEMAND, len(buyers))
     hh.ordered_from_workshop(buyers)
     order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
     buyers = buyers[order]
@@ -163,17 +164,17 @@ def deliver(model, seller, buyers, defective, prices, lead_times) -> None:
         for firm, delivered, came_back in zip(seller.firms, units, returns, strict=True):
             firm.delivered_count += delivered
             firm.returns_count += came_back
-    model.count(mode, "units_sold", len(buyers) - len(returned))
-    model.count(mode, "returns", len(returned))
-    model.count(mode, "lead_time_days", float(np.sum(lead_times)))
-    model.count(mode, "deliveries", len(buyers))
+    model.tally.add(mode, Count.UNITS_SOLD, len(buyers) - len(returned))
+    model.tally.add(mode, Count.RETURNS, len(returned))
+    model.tally.add(mode, Count.LEAD_TIME_DAYS, float(np.sum(lead_times)))
+    model.tally.add(mode, Count.DELIVERIES, len(buyers))
     if len(returned):
         refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
         seller = replace(seller, index=seller.index[defective])
         model.ledger.pay(seller, HouseholdAccounts(returned), refunds, "refunds")
         per_unit = np.ones(len(returned))
         model.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
-        model.count(mode, "sales_value", -float(refunds.sum()))
+        model.tally.add(mode, Count.SALES_VALUE, -float(refunds.sum()))
         model.households.take_back_surplus(mode, returned, refunds)
         model.dispose(seller, mode, p["feedstock_per_unit"] * per_unit)  # scrapped whole
     model.households.receive(buyers, mode, defective)

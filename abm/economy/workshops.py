@@ -29,6 +29,7 @@ from abm.economy.production import (
     make_batches,
     normal_cost_price,
 )
+from abm.economy.tally import Count
 
 FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
 
@@ -401,7 +402,7 @@ class WorkshopArrays:
         )
         subsidy = self.subsidy(today) * passed
         model.ledger.pay(OUTSIDE, self.account(rows), subsidy, "subsidy")
-        model.count(WORKSHOP, "subsidies", float(subsidy.sum()))
+        model.tally.add(WORKSHOP, Count.SUBSIDIES, float(subsidy.sum()))
 
     def arrivals(self, day: int) -> Units:
         """Units that reach their households by `day`, taken off the way."""

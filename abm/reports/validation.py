@@ -26,6 +26,7 @@ from abm.economy.formulas import (
     z_for_service_level,
 )
 from abm.economy.model import ProductionEconomy
+from abm.economy.tally import Count
 from abm.stats import wilson
 
 # One factory with one store, production as good as instant, a fixed lead time, no workshops,
@@ -491,15 +492,18 @@ def check_defects(quick: bool = True) -> Check:
             ),
             days,
         )
-        t = model.total[0]
-        made, defects = int(t["made"]), int(t["defects_made"])
+        t = model.tally.total[0]
+        made, defects = int(t[Count.MADE]), int(t[Count.DEFECTS_MADE])
         p = 0.035 * (1 - poka)
         check.rows += [
             proportion(f"defects made, poka-yoke {poka}", p, defects, made),
             proportion(
-                f"  caught share, inspection {inspect}", inspect, int(t["defects_caught"]), defects
+                f"  caught share, inspection {inspect}",
+                inspect,
+                int(t[Count.DEFECTS_CAUGHT]),
+                defects,
             ),
-            proportion("  escaped", p * (1 - inspect), int(t["defects_escaped"]), made),
+            proportion("  escaped", p * (1 - inspect), int(t[Count.DEFECTS_ESCAPED]), made),
         ]
     return check
 
@@ -525,8 +529,8 @@ def check_injuries(quick: bool = True) -> Check:
             ),
             days,
         )
-        t = model.total[0]
-        cases, hours = t["injuries"], t["labour_hours"]
+        t = model.tally.total[0]
+        cases, hours = t[Count.INJURIES], t[Count.LABOUR_HOURS]
         low, high = (
             stats.chi2.ppf([(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2], [2 * cases, 2 * cases + 2])
             / 2
@@ -572,7 +576,7 @@ def check_accounting(quick: bool = True) -> Check:
             ),
             exact(
                 f"{mode}: exits",
-                model.total[m]["bankruptcies"],
+                model.tally.total[m, Count.BANKRUPTCIES],
                 df[f"bankruptcies_{mode}"].sum(),
                 0,
             ),
