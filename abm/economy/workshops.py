@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from abm.economy import formulas
-from abm.economy.flow import FlowMeter
+from abm.economy.flow import FlowMeter, FlowMeters
 from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.ledger import OUTSIDE, FirmRows, HouseholdAccounts, Ledger
 from abm.economy.market import public_defect_record
@@ -54,12 +54,6 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "in_transit": (np.int64, 0),
     "flow_days": (np.int64, 1),  # entries in the cash-flow window (it opens with one zero)
     "flow_next": (np.int64, 1),  # the window's slot for tomorrow's entry
-    # the order queue's flow meter (abm.economy.flow.FlowMeter, one per row)
-    "meter_since": (np.int64, 0),
-    "level_days": (float, 0.0),
-    "meter_days": (np.int64, 0),
-    "departures": (np.int64, 0),
-    "days_in_buffer": (float, 0.0),
 }
 
 
@@ -179,6 +173,7 @@ class WorkshopArrays:
             setattr(self, name, np.full(FIRST_ROWS, empty, dtype=dtype))
         # daily net cash flow over the last imitation_window_days (what imitators see), a ring
         self.cash_flow = np.zeros((FIRST_ROWS, p["imitation_window_days"]))
+        self.queue_meters = FlowMeters(FIRST_ROWS)  # each row's order queue (Little's law)
         self.agents: list = []  # the HomeWorkshop of each row
         self.orders = no_entries(Orders)  # every queue: by row, oldest first within a row
         self.on_their_way = no_entries(Units)  # units dispatched, not yet arrived
@@ -204,6 +199,7 @@ class WorkshopArrays:
             grown = np.full(size, empty, dtype=dtype)
             grown[: self.rows] = getattr(self, name)[: self.rows]
             setattr(self, name, grown)
+        self.queue_meters.grow(size)
         flows = np.zeros((size, self.p["imitation_window_days"]))
         flows[: self.rows] = self.cash_flow[: self.rows]
         self.cash_flow = flows
@@ -304,8 +300,7 @@ class WorkshopArrays:
 
     def observe_queues(self, rows: np.ndarray) -> None:
         """End of day: each order queue's length for its flow meter (Little's law)."""
-        self.level_days[rows] += self.queue_length[rows]
-        self.meter_days[rows] += 1
+        self.queue_meters.observe(rows, self.queue_length[rows])
 
     # --- the order queues ---
     def take_orders(self, rows: np.ndarray, households: np.ndarray, day: int, paid, waited):
@@ -385,9 +380,7 @@ class WorkshopArrays:
         rank[np.lexsort((model.rng.random(len(unit_row)), unit_row))] = np.arange(len(unit_row))
         defective = rank - first < np.repeat(escaped, passed)
         orders = self._leave_queues(self._oldest(rows, passed))
-        self.departures[rows] += passed
-        in_queue = today - np.maximum(orders.ordered, self.meter_since[unit_row])
-        np.add.at(self.days_in_buffer, unit_row, in_queue)
+        self.queue_meters.depart(unit_row, 1, orders.ordered, today)
         self.in_transit[rows] += passed
         self.dispatched.append(
             Units(
@@ -431,16 +424,9 @@ class WorkshopArrays:
 
     # --- one row ---
     def meter(self, row: int) -> FlowMeter:
-        """The row's queue meter as a `FlowMeter` (a copy: read it, do not feed it)."""
-        meter = FlowMeter(since=int(self.meter_since[row]))
-        meter.level_days = float(self.level_days[row])
-        meter.days = int(self.meter_days[row])
-        meter.departures = int(self.departures[row])
-        meter.days_in_buffer = float(self.days_in_buffer[row])
-        return meter
+        """The row's queue meter, a view on its row of `queue_meters`."""
+        return FlowMeter(self.queue_meters, row)
 
     def restart_meter(self, row: int, today: int) -> None:
         """Measure afresh from the end of today (after a warm-up)."""
-        self.meter_since[row] = today
-        self.level_days[row] = self.days_in_buffer[row] = 0.0
-        self.meter_days[row] = self.departures[row] = 0
+        self.queue_meters.restart(row, today)

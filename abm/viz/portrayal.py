@@ -108,8 +108,7 @@ def workshop_markers(model) -> tuple[np.ndarray, np.ndarray]:
     same as `firm_size` of each workshop agent, in one operation)."""
     arrays = model.workshop_arrays
     rows = arrays.live()
-    days = arrays.meter_days[rows]
-    output = np.divide(arrays.departures[rows], days, out=np.zeros(len(rows)), where=days > 0)
+    output = arrays.queue_meters.throughput(rows)
     capacity = arrays.technology(rows, model.steps).capacity
     places = np.column_stack([arrays.x[rows], arrays.y[rows]])
     return places, marker_area(HomeWorkshop, output, capacity)
