@@ -6,6 +6,7 @@ import math
 import re
 from statistics import NormalDist
 
+import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -140,12 +141,11 @@ def _newsvendor_cost(s, mu, sd, h, p):
 )
 def test_newsvendor_textbook(mu, sd, h, p, s_star, cost):
     assert round(f.newsvendor_base_stock(mu, sd, h, p), 3) == s_star
-    assert round(f.newsvendor_expected_cost(mu, sd, h, p), 3) == cost
+    assert round(_newsvendor_cost(f.newsvendor_base_stock(mu, sd, h, p), mu, sd, h, p), 3) == cost
 
 
 def test_newsvendor_zero_sd():
     assert f.newsvendor_base_stock(100, 0, 1, 9) == 100
-    assert f.newsvendor_expected_cost(100, 0, 1, 9) == 0
 
 
 @given(
@@ -157,8 +157,7 @@ def test_newsvendor_zero_sd():
 )
 def test_newsvendor_is_optimal(mu, sd, h, p, delta):
     s_star = f.newsvendor_base_stock(mu, sd, h, p)
-    g_star = f.newsvendor_expected_cost(mu, sd, h, p)
-    assert _newsvendor_cost(s_star, mu, sd, h, p) == pytest.approx(g_star, rel=1e-6, abs=1e-9)
+    g_star = _newsvendor_cost(s_star, mu, sd, h, p)
     other = _newsvendor_cost(s_star + delta * sd, mu, sd, h, p)
     assert other >= g_star - 1e-9 * (1 + abs(g_star) + (h + p) * (abs(mu) + sd))
 
@@ -219,17 +218,19 @@ def test_six_tenths_other_exponent():
 
 def test_shingo_chain():
     assert f.defect_probability(0.035, 0.9) == pytest.approx(0.0035)
-    assert f.escaped_probability(0.035, 0.9, 0.5) == pytest.approx(0.00175)
-    assert f.caught_probability(0.035, 0.9, 0.5) == pytest.approx(0.00175)
 
 
-@given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
-def test_shingo_caught_plus_escaped_is_defect(pe, py, insp):
-    d = f.defect_probability(pe, py)
-    assert 0 <= d <= pe
-    assert f.caught_probability(pe, py, insp) + f.escaped_probability(pe, py, insp) == (
-        pytest.approx(d, abs=1e-15)
-    )
+def test_shingo_chain_on_arrays():
+    """Many producers at once (the workshops' path): elementwise, the same as one by one."""
+    errors = np.array([0.035, 0.2, 1.0, 0.0])
+    assert f.defect_probability(errors, 0.9) == pytest.approx([0.0035, 0.02, 0.1, 0.0])
+    with pytest.raises(ValueError, match=r"error_probability=1.5 must be in \[0, 1\]"):
+        f.defect_probability(np.array([0.1, 1.5]), 0.9)
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_shingo_defects_never_exceed_errors(pe, py):
+    assert 0 <= f.defect_probability(pe, py) <= pe
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,14 +373,13 @@ def test_demand_multiplier_rejects_too_high_peak(cycle, peak):
         (lambda: f.kanban_cards(480, 1.5, 0.15, 0), "container_size", "0"),
         (lambda: f.kanban_cards(480, 1.5, -0.1, 40), "safety_factor", "-0.1"),
         (lambda: f.newsvendor_base_stock(50, 8, 0.18, 0), "stockout_cost", "0"),
-        (lambda: f.newsvendor_expected_cost(50, -8, 0.18, 0.7), "sd", "-8"),
+        (lambda: f.newsvendor_base_stock(50, -8, 0.18, 0.7), "sd", "-8"),
         (lambda: f.learning_exponent(1.2), "progress_ratio", "1.2"),
         (lambda: f.learning_exponent(0), "progress_ratio", "0"),
         (lambda: f.unit_labour(-1, 5, 0.8), "first_unit_labour", "-1"),
         (lambda: f.six_tenths_capital(1, 0, 2), "reference_scale", "0"),
         (lambda: f.defect_probability(1.5, 0.9), "error_probability", "1.5"),
-        (lambda: f.escaped_probability(0.1, 0.9, -0.5), "inspection", "-0.5"),
-        (lambda: f.caught_probability(0.1, 2, 0.5), "poka_yoke", "2"),
+        (lambda: f.defect_probability(0.1, 2), "poka_yoke", "2"),
         (lambda: f.bullwhip_ratio_order_up_to(-2, 5), "lead_time", "-2"),
         (lambda: f.bullwhip_ratio_order_up_to(2, 0), "periods", "0"),
         (lambda: f.injury_rate_per_hour(2.8, 0), "hours_per_fte_year", "0"),

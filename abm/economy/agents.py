@@ -26,6 +26,7 @@ from abm.economy.production import (
     make_units,
     normal_cost_price,
 )
+from abm.economy.solvency import bankrupt, days_in_the_red
 from abm.economy.tally import Count
 from abm.economy.workshops import workshop_technology
 
@@ -237,12 +238,15 @@ class CentralFactory(Firm):
         days = sum(s.lead_time() for s in self.stores) / len(self.stores)
         return self.model.p["holding_cost_rate"] * days / DAYS_PER_YEAR
 
-    def fixed_cost_per_day(self) -> float:
+    def capital_charge(self) -> float:
+        """Depreciation and interest on the factory's capital, per day."""
         p = self.model.p
-        charge = capital_charge_per_day(
+        return capital_charge_per_day(
             self.capital, p["factory_capital_life_years"], p["interest_rate"]
         )
-        return charge + p["factory_overhead_per_day"]
+
+    def fixed_cost_per_day(self) -> float:
+        return self.capital_charge() + self.model.p["factory_overhead_per_day"]
 
     def set_price(self) -> None:
         p = self.model.p
@@ -330,12 +334,11 @@ class CentralFactory(Firm):
         self.reorder_feedstock(process, self.capacity, self.feedstock_lot)
 
     def injure(self, injuries: int, healthy: np.ndarray) -> None:
-        p = self.model.p
+        """Today's `injuries` fall on workers drawn among the `healthy` who worked."""
         if injuries == 0 or len(healthy) == 0:
             return
         hurt = self.model.rng.choice(healthy, size=min(injuries, len(healthy)), replace=False)
-        self.model.households.injure(hurt, p["injury_lost_days"])
-        self.model.ledger.pay(self, OUTSIDE, injuries * p["injury_medical_cost"], "injuries")
+        self.model.treat_injuries(self, hurt, injuries)
 
     def _fill_lots(self, passed: int, escaped: int) -> None:
         """Put today's passed units into the lots, first come first served; ship full lots."""
@@ -383,18 +386,15 @@ class CentralFactory(Firm):
         p = self.model.p
         workers = self.workers
         daily = p["wage_per_hour"] * p["hours_per_day"]
-        injured = self.model.households.injured_days[workers] > 0
-        wages = np.where(injured, daily * p["sick_pay_share"], daily)
-        charge = capital_charge_per_day(
-            self.capital, p["factory_capital_life_years"], p["interest_rate"]
-        )
+        healthy = self.model.households.healthy(workers)
+        wages = np.where(healthy, daily, daily * p["sick_pay_share"])
         per_unit_day = p["holding_cost_rate"] * self.unit_cost_ex_carrying() / DAYS_PER_YEAR
         units = sum(s.on_hand for s in self.stores) + self.in_transit()
         return (
             workers,
             wages,
             {
-                "capital charge": charge,
+                "capital charge": self.capital_charge(),
                 "overhead": p["factory_overhead_per_day"],
                 "holding": units * per_unit_day,
             },
@@ -403,8 +403,8 @@ class CentralFactory(Firm):
     def insolvent(self) -> bool:
         """Count the days of negative cash; True once there have been `bankruptcy_days` in a
         row (the factory has gone bankrupt)."""
-        self.days_negative = self.days_negative + 1 if self.cash < 0 else 0
-        return self.days_negative >= self.model.p["bankruptcy_days"]
+        self.days_negative = int(days_in_the_red(self.cash, self.days_negative))
+        return bool(bankrupt(self.days_negative, self.model.p["bankruptcy_days"]))
 
     def go_bankrupt(self) -> None:
         """Close the stores, write off all stock, release the workers, leave."""

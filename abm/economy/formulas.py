@@ -26,16 +26,16 @@ import math
 import numbers
 from statistics import NormalDist
 
+import numpy as np
+
 __all__ = [
     "DAYS_PER_YEAR",
     "bullwhip_ratio_order_up_to",
     "capital_charge_per_day",
-    "caught_probability",
     "defect_probability",
     "demand_multiplier",
     "eoq",
     "eoq_annual_cost",
-    "escaped_probability",
     "expected_undershoot",
     "feedstock_unit_price",
     "injuries_per_100_fte",
@@ -45,7 +45,6 @@ __all__ = [
     "learning_exponent",
     "max_peak_to_mean",
     "newsvendor_base_stock",
-    "newsvendor_expected_cost",
     "per_million",
     "reorder_point",
     "safety_stock",
@@ -129,6 +128,16 @@ def _int(name: str, value: object, *, ge: int | None = None) -> int:
 def _probability(name: str, value: object) -> float:
     """Check that ``value`` is a probability / fraction in [0, 1]."""
     return _real(name, value, ge=0.0, le=1.0)
+
+
+def _probabilities(name: str, value):
+    """``value`` checked as a probability, or as an array of them (returned as it is)."""
+    if not isinstance(value, np.ndarray):
+        return _probability(name, value)
+    if not np.all((value >= 0.0) & (value <= 1.0)):  # NaN fails too
+        bad = value[~((value >= 0.0) & (value <= 1.0))][0]
+        raise ValueError(f"{name}={bad} must be in [0, 1] (an array entry)")
+    return value
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,22 +308,8 @@ def newsvendor_base_stock(
     return mu + sigma * _newsvendor_z(holding_cost, stockout_cost)
 
 
-def newsvendor_expected_cost(
-    mean: float, sd: float, holding_cost: float, stockout_cost: float
-) -> float:
-    """Expected cost at the optimum of the normal newsvendor, g(S*) = (h + p)·σ·φ(z*).
-
-    Why: the cost of demand uncertainty; it is independent of the mean and linear in σ
-    (Snyder & Shen 2019, §4.3.2). Same ranges as :func:`newsvendor_base_stock`.
-    """
-    _real("mean", mean)
-    sigma = _real("sd", sd, ge=0.0)
-    z_star = _newsvendor_z(holding_cost, stockout_cost)
-    return (float(holding_cost) + float(stockout_cost)) * sigma * _STD_NORMAL.pdf(z_star)
-
-
 # --------------------------------------------------------------------------------------------
-# learning curves and scale economies
+# learning curve, six-tenths rule
 # --------------------------------------------------------------------------------------------
 
 
@@ -364,35 +359,16 @@ def six_tenths_capital(
 # --------------------------------------------------------------------------------------------
 
 
-def defect_probability(error_probability: float, poka_yoke: float) -> float:
+def defect_probability(error_probability, poka_yoke: float):
     """Probability an operation makes a defect, p_error·(1 − poka_yoke) (Shingo 1986).
 
     Why: Shingo separates errors (by people or machines) from defects; a poka-yoke device
-    stops the fraction ``poka_yoke`` of errors from becoming defects. Both in [0, 1].
+    stops the fraction ``poka_yoke`` of errors from becoming defects. Both in [0, 1];
+    ``error_probability`` may be an array (many producers at once).
     """
-    pe = _probability("error_probability", error_probability)
+    pe = _probabilities("error_probability", error_probability)
     py = _probability("poka_yoke", poka_yoke)
     return pe * (1.0 - py)
-
-
-def escaped_probability(error_probability: float, poka_yoke: float, inspection: float) -> float:
-    """Probability a defect escapes to the customer, p_defect·(1 − inspection) (Shingo 1986).
-
-    Why: judgement inspection finds the fraction ``inspection`` of defects already made; the
-    rest escape. All arguments in [0, 1].
-    """
-    insp = _probability("inspection", inspection)
-    return defect_probability(error_probability, poka_yoke) * (1.0 - insp)
-
-
-def caught_probability(error_probability: float, poka_yoke: float, inspection: float) -> float:
-    """Probability a defect is made and caught by inspection, p_defect·inspection (Shingo 1986).
-
-    Why: caught defects become scrap or rework rather than escapes. All arguments in [0, 1];
-    caught + escaped = :func:`defect_probability`.
-    """
-    insp = _probability("inspection", inspection)
-    return defect_probability(error_probability, poka_yoke) * insp
 
 
 # --------------------------------------------------------------------------------------------

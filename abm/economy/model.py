@@ -137,6 +137,12 @@ class ProductionEconomy(mesa.Model):
             self.tally.add(mode, what, np.sum(amounts).item())
         self.dispose(payers, mode, out.waste_kg)
 
+    def treat_injuries(self, payers, hurt: np.ndarray, injuries) -> None:
+        """Households `hurt` at work are out for `injury_lost_days`; `payers` pay the medical
+        cost of their `injuries` (one count per payer)."""
+        self.households.injure(hurt, self.p["injury_lost_days"])
+        self.ledger.pay(payers, OUTSIDE, injuries * self.p["injury_medical_cost"], "injuries")
+
     def dispose(self, payers, mode: int, waste_kg) -> None:
         """Scrap leaves the model at the disposal fee per kg (one amount or one per payer)."""
         self.tally.add(mode, Count.WASTE_KG, np.sum(waste_kg).item())

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from abm.economy.formulas import max_peak_to_mean
+
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
 
 
@@ -237,7 +239,7 @@ def validate(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def peak_to_mean_ceiling(v: dict[str, Any]) -> float:
     """The highest peak-to-mean ratio a demand cycle allows: all its demand on its peak days."""
-    return v["demand_cycle_days"] / v["demand_peak_days"]
+    return max_peak_to_mean(v["demand_cycle_days"], v["demand_peak_days"])
 
 
 def _check_joint(v: dict[str, Any]) -> None:

@@ -97,11 +97,11 @@ def make_batches(
     hours[k] of labour exposed to injury risk, for many producers at once.
 
     Shingo's chain: an error becomes a defect unless poka-yoke prevents it
-    (`formulas.defect_probability`, here elementwise); inspection catches a share of the
+    (`formulas.defect_probability`, elementwise); inspection catches a share of the
     defects; the rest escape. Waste is the scrap share of every unit plus each caught unit.
     """
     injuries = rng.poisson(process.injury_rate_per_hour * hours)
-    p_defect = process.error_probability * (1.0 - process.poka_yoke)
+    p_defect = formulas.defect_probability(process.error_probability, process.poka_yoke)
     defects = rng.binomial(n, p_defect)
     caught = rng.binomial(defects, process.inspection)
     drawn = n * process.feedstock_drawn

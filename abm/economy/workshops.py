@@ -29,6 +29,7 @@ from abm.economy.production import (
     make_batches,
     normal_cost_price,
 )
+from abm.economy.solvency import bankrupt, days_in_the_red
 from abm.economy.tally import Count
 
 FIRST_ROWS = 16  # rows allocated before the first workshop opens; the arrays double as needed
@@ -279,8 +280,8 @@ class WorkshopArrays:
     def insolvent(self, rows: np.ndarray) -> np.ndarray:
         """Count each workshop's days of negative cash; returns the rows that have gone
         bankrupt (`bankruptcy_days` in a row)."""
-        self.days_negative[rows] = np.where(self.cash[rows] < 0, self.days_negative[rows] + 1, 0)
-        return rows[self.days_negative[rows] >= self.p["bankruptcy_days"]]
+        self.days_negative[rows] = days_in_the_red(self.cash[rows], self.days_negative[rows])
+        return rows[bankrupt(self.days_negative[rows], self.p["bankruptcy_days"])]
 
     def yearly_returns(self, rows: np.ndarray) -> np.ndarray:
         """Recent net cash flow, annualized, over capital: what neighbours see."""
@@ -348,9 +349,7 @@ class WorkshopArrays:
         wages = used * p["workshop_wage_per_hour"]
         model.ledger.pay(self.account(rows), HouseholdAccounts(owners), wages, "owner pay")
         hurt = out.injuries > 0
-        model.households.injure(owners[hurt], p["injury_lost_days"])
-        medical = out.injuries[hurt] * p["injury_medical_cost"]
-        model.ledger.pay(self.account(rows[hurt]), OUTSIDE, medical, "injuries")
+        model.treat_injuries(self.account(rows[hurt]), owners[hurt], out.injuries[hurt])
         self._dispatch(rows, out, model)
         # feedstock for a few days at the capacity their output has taught them
         learned = self.technology(rows, model.steps).capacity
