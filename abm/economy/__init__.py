@@ -2,14 +2,17 @@
 feedstock supplier, the market that matches them, and the books that account for every unit and
 every dollar.
 
-- `model`: `ProductionEconomy`, the day's schedule.
-- agents and their state: `households` (household state as arrays), `agents` (the Mesa views,
-  factories, stores, feedstock), `workshops` (workshop state and bulk behaviour as arrays).
+- `model`: `ProductionEconomy`, the day's schedule; its phases: `trading` (the day's market
+  clearing) and `entry` (new firms), the rest as methods named after them.
+- agents and their state: `households` (household state as arrays, changed only by its own
+  methods), `agents` (the Mesa views, factories, stores, feedstock), `workshops` (workshop state
+  and bulk behaviour as arrays), `modes` (the two production modes).
 - rules: `market` (logit choice over the offers within reach), `inventory` (replenishment
-  policies), `production` (defects, waste, injuries, pricing), `formulas` (the textbook
-  formulas as pure functions), `flow` (flow meters).
-- books and measurements: `ledger` (money and goods identities), `metrics` (the per-day table and
-  the verdict).
+  policies), `production` (defects, waste, injuries, pricing), `solvency` (bankruptcy),
+  `formulas` (the textbook formulas as pure functions), `flow` (flow meters).
+- books and measurements: `ledger` (money and goods identities; money moves only through
+  `Ledger.pay`), `tally` (what each mode did, by `Count`), `metrics` (the per-day table and the
+  verdict).
 - inputs: `parameters` (the schema: unit, range, source of every number), `scenarios` and
   `presets/` (named sets of overrides, shipped with the package).
 
