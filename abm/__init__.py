@@ -15,5 +15,6 @@ from abm.economy.model import ProductionEconomy
 from abm.economy.parameters import DEFAULTS, PARAMETERS, ParameterError
 
 __all__ = ["ProductionEconomy", "PARAMETERS", "DEFAULTS", "ParameterError"]
-# bumped whenever the same seed gives different results (0.2: the speed work of issue 6)
-__version__ = "0.3.0"
+# bumped whenever the same seed gives different results (0.2: the speed work of issue 6;
+# 0.3.1: injured workers miss injury_lost_days working days, not one fewer)
+__version__ = "0.3.1"

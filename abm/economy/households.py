@@ -47,7 +47,8 @@ class Households:
         self.defect_belief = np.full((n, len(MODES)), p["prior_defect_belief"])
         self.employer = np.full(n, NOBODY, dtype=np.int64)  # unique_id of the factory
         self.owns_workshop = np.zeros(n, dtype=bool)
-        self.injured_days = np.zeros(n, dtype=np.int64)
+        self.injured_days = np.zeros(n, dtype=np.int64)  # working days still to miss
+        self.out_today = np.zeros(n, dtype=bool)  # injured: does not work today
         self.last_mode = np.full(n, NOBODY, dtype=np.int64)
         self.income_today = np.zeros(n)
         self.surplus_today = np.zeros(len(MODES))
@@ -90,15 +91,17 @@ class Households:
 
     def healthy(self, idx: np.ndarray) -> np.ndarray:
         """Which of households `idx` can work today (not recovering from an injury)."""
-        return self.injured_days[idx] == 0
+        return ~self.out_today[idx]
 
-    def injure(self, idx: np.ndarray, lost_days: float) -> None:
-        """Households `idx` are hurt at work: out for `lost_days` days."""
+    def injure(self, idx: np.ndarray, lost_days: int) -> None:
+        """Households `idx` are hurt at work: they miss the next `lost_days` working days
+        (the day of the injury, which they worked, is not one of them)."""
         self.injured_days[idx] = lost_days
 
-    def recover(self) -> None:
-        """One day of recovery for everyone injured."""
-        self.injured_days[self.injured_days > 0] -= 1
+    def start_shift(self) -> None:
+        """Who is out today: every household with injury days left, which uses one of them."""
+        self.out_today = self.injured_days > 0
+        self.injured_days[self.out_today] -= 1
 
     def willingness_to_pay(self, idx: np.ndarray) -> np.ndarray:
         """Diminishing marginal utility: each unit held lowers the value of one more."""

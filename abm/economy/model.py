@@ -154,6 +154,7 @@ class ProductionEconomy(mesa.Model):
         self.tally.start_day()
         hh = self.households
         hh.start_day()
+        hh.start_shift()
         self.pay_household_budgets()
         hh.wear_out()
         hh.needs_today = hh.arrive_needs(self.steps)  # the whole market's, not a mode's
@@ -170,7 +171,6 @@ class ProductionEconomy(mesa.Model):
         for factory in self.factories():
             factory.receive_shipments()  # after hours: an L-day shipment covers L days of sales
         self.pay_daily_costs()
-        hh.recover()
         self.close_workshop_books()
         self.exit_bankrupt_firms()
         entry.enter_workshops(self)

@@ -145,7 +145,7 @@ _PARAMS: tuple[Param, ...] = (
     P("poka_yoke", 0.9, "share", 0.0, 1.0, "share of factory errors that mistake-proofing prevents", "[E] 90-99% of human-error defects (CALIBRATION)"),
     P("inspection", 0.8, "share", 0.0, 1.0, "share of factory defects caught by end-of-line inspection", "[E]"),
     P("injury_rate", 2.8, "cases/100 FTE/yr", 0.0, 100.0, "factory injury rate", "[S] BLS SOII 2023, US manufacturing"),
-    P("injury_lost_days", 8.0, "days", 0.0, 365.0, "workdays lost per injury", "[R] BLS median days away from work"),
+    P("injury_lost_days", 8, "days", 0, 365, "working days missed per injury, after the day of the injury", "[R] BLS median days away from work"),
     P("injury_medical_cost", 3000.0, "$", 0.0, 10_000_000.0, "medical cost of an injury, paid outside the model", "[E]"),
     P("sick_pay_share", 0.66, "share", 0.0, 1.0, "share of wage a factory pays an injured worker", "[R] workers' compensation ~2/3 of wages"),
     P("factory_scrap_share", 0.014, "share", 0.0, 0.99, "material scrapped per factory unit (share of its feedstock)", "[S] FMA: scrap+rework 1.4% of sales"),
