@@ -868,7 +868,7 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
         "measures from outside the model instead; a directional claim passes when the "
         "measurement lies on the stated side of its reference; a row marked `report` is shown "
         "and not checked (its notes say why). The same checks, in shorter "
-        "runs, are tests in `tests/validation/`.",
+        "runs, are tests in `tests/reports/validation/`.",
         "",
         "Regenerate: `python -m abm.reports.validation docs/validation.md`"
         f" ({'quick' if quick else 'long'} runs were used for this page).",

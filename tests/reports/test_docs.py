@@ -7,7 +7,7 @@ import pytest
 
 from abm.cli import main
 
-ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+ODD = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 
 
 @pytest.mark.parametrize("block", ["params", "metrics"])

@@ -7,7 +7,7 @@ not merely for the right sign.
 
 import numpy as np
 
-from .conftest import SMALL, run, units_share
+from tests.conftest import SMALL, run, units_share
 
 SEEDS = (0, 1, 2)
 

@@ -25,9 +25,10 @@ from abm.economy.parameters import ParameterError
 from abm.sweep import load_results, load_series, load_spec, run_seed, run_sweep
 from abm.sweep.designs import Range, latin_hypercube, sobol, sobol_indices, sobol_points
 from abm.sweep.driver import task_sizes
+from tests.sweep.conftest import FAST
 
-ROOT = Path(__file__).resolve().parent.parent
-FAST = {"n_consumers": 300, "n_workshops": 15, "grid_width": 30, "grid_height": 30}
+ROOT = Path(__file__).resolve().parents[2]
+
 SPEC = {
     "name": "tiny",
     "base": "baseline",

@@ -20,8 +20,8 @@ from abm.sweep.plots import (
     survival_table,
     wilson,
 )
+from tests.sweep.conftest import FAST
 
-FAST = {"n_consumers": 300, "n_workshops": 15, "grid_width": 30, "grid_height": 30}
 FACTORIAL = {
     "name": "plots",
     "steps": 30,

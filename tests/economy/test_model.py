@@ -16,8 +16,7 @@ from abm.economy.agents import (
 )
 from abm.economy.metrics import HEADLINE, METRICS, verdict
 from abm.economy.parameters import DEFAULTS
-
-from .conftest import SMALL, run
+from tests.conftest import SMALL, run
 
 
 def test_agents_are_mesa_agents_on_a_discrete_grid(baseline_run):

@@ -17,8 +17,7 @@ from abm.economy.inventory import (
     OrderUpToPolicy,
     ReorderPointPolicy,
 )
-
-from .conftest import SMALL, run
+from tests.conftest import SMALL, run
 
 
 def steady_forecast(mean: float, sd: float = 0.0, window: int = 10) -> DemandForecast:
