@@ -487,9 +487,10 @@ def check_bullwhip(quick: bool = True) -> Check:
         "forecast, amplifies it. Kanban is reported, not checked: that it damps the bullwhip "
         "is not settled by this model. Its weekly ratio moves with the run's random draws far "
         "more than order-up-to's (1.6 to 4 for seeds 4-9 in runs of 2,500-5,000 days, against "
-        "2.9-3.1; 2.95 to 3.53 for seeds 4-6 over 10,000 days, against 3.00): cards sized with "
-        "a 15% safety factor for a learned lead time leave the store short often, and its "
-        "orders then follow the arrivals of containers rather than demand."
+        "2.9-3.1; 2.95 to 3.53 for seeds 4-6 over 10,000 days, against order-up-to's "
+        "2.9-3.0): cards sized with a 15% safety factor for a learned lead time leave the "
+        "store short often, and its orders then follow the arrivals of containers rather than "
+        "demand."
     )
     return check
 
