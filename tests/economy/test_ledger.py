@@ -158,3 +158,54 @@ def test_money_identity_tolerates_rounding_relative_to_the_money_in_the_model():
     small.household_cash[0] += 5e-9
     with pytest.raises(IdentityViolation):
         small.check_money(0.0, step=2)
+
+
+def test_books_add_up_over_repeated_payments_of_one_category():
+    ledger, firm = books(), Firm(100.0)
+    cash = np.array([10.0, 10.0])
+    for _ in range(3):
+        ledger.pay(firm, OUTSIDE, 2.0, "overhead")
+        ledger.pay(FirmRows(cash, np.array([0, 1]), WORKSHOP), OUTSIDE, np.ones(2), "overhead")
+        ledger.pay(OUTSIDE, FirmList([firm], np.array([0]), FACTORY), np.array([4.0]), "subsidy")
+    assert dict(ledger.mode_books[FACTORY]) == {"overhead": -6.0, "subsidy": 12.0}
+    assert dict(ledger.mode_books[WORKSHOP]) == {"overhead": -6.0}
+    assert firm.cash == 100.0 - 6.0 + 12.0 and cash.tolist() == [7.0, 7.0]
+
+
+def test_one_firm_pays_the_sum_of_an_array():
+    ledger, firm = books(2), Firm(20.0)
+    ledger.pay(firm, HouseholdAccounts(np.array([0, 1])), np.array([3.0, 4.0]), "refunds")
+    assert firm.cash == 13.0 and isinstance(firm.cash, float)
+    assert dict(ledger.mode_books[FACTORY]) == {"refunds": -7.0}
+
+
+def test_a_firm_list_rejects_an_amount_for_a_firm_it_does_not_hold():
+    ledger = books(2)
+    with pytest.raises(ValueError):
+        ledger.pay(OUTSIDE, FirmList([Firm(0.0)], np.array([0, 1]), FACTORY), np.ones(2), "x")
+
+
+def test_books_that_were_never_opened_start_from_no_money():
+    ledger = books(2, cash=0.0)
+    ledger.check_money(0.0, step=0)  # nothing inside, nothing across
+    ledger.household_cash[0] += 1.0
+    with pytest.raises(IdentityViolation):
+        ledger.check_money(0.0, step=1)
+
+
+def test_money_tolerance_scales_with_inflows_and_is_inclusive():
+    """The scale is the largest of $1, the opening money and the inflows: with $1e6 of inflows
+    a $1e-4 error passes although the model opened with no money; an error of exactly 1e-9 of
+    a $1 scale passes, a little more does not."""
+    ledger = books(1, cash=0.0)
+    ledger.open_books(0.0)
+    ledger.pay(OUTSIDE, HouseholdAccounts(0), 1e6, "base income")
+    ledger.household_cash[0] += 1e-4
+    ledger.check_money(0.0, step=1)
+    edge = books(1, cash=0.0)
+    edge.open_books(0.0)
+    edge.household_cash[0] = 1e-9  # exactly the tolerance of a $1 scale
+    edge.check_money(0.0, step=1)
+    edge.household_cash[0] = 1.5e-9
+    with pytest.raises(IdentityViolation):
+        edge.check_money(0.0, step=2)
