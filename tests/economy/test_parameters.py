@@ -74,3 +74,29 @@ def test_scenario_by_path_and_bad_file_names_the_line(tmp_path):
         load_scenario(bad)
     with pytest.raises(ParameterError, match="unknown scenario 'nowhere'"):
         load_scenario("nowhere")
+
+
+def test_presets_ship_with_the_package_and_are_found_from_any_folder(tmp_path, monkeypatch):
+    """The presets are package data (abm/economy/presets), not files of the repository's
+    runs/: a copy installed anywhere finds all seven by name; a user's runs/scenarios/NAME.toml
+    in the folder they run from adds to them and overrides a preset of the same name."""
+    from abm.economy.scenarios import available, load_scenario
+
+    monkeypatch.chdir(tmp_path)
+    names = {
+        "baseline",
+        "custom-niche",
+        "distributed-optimist",
+        "factory-realist",
+        "latency",
+        "peak-load",
+        "subsidy-sunset",
+    }
+    assert set(available()) == names
+    assert load_scenario("latency").overrides["shipping_lead_time"] == 45
+    own = tmp_path / "runs" / "scenarios"
+    own.mkdir(parents=True)
+    (own / "latency.toml").write_text('description = "mine"\n[set]\nshipping_lead_time = 9\n')
+    (own / "mine.toml").write_text('description = "mine"\n[set]\ncustom_share = 0.5\n')
+    assert set(available()) == names | {"mine"}
+    assert load_scenario("latency").overrides == {"shipping_lead_time": 9}
