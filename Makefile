@@ -42,9 +42,10 @@ validation: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m abm.reports.bench --json docs/performance/bench.json --plot docs/performance/cost.png
 
-# Mutation testing of the economy's core (docs/testing.md; not in CI: a first run over the seven
-# modules takes hours on 2 cores). mutmut ([tool.mutmut] in pyproject.toml) mutates ledger,
-# market, households, workshops and model.py, runs the economy's tests that call each mutated
+# Mutation testing of the economy's core (docs/testing.md; not in CI: a whole run of the seven
+# modules takes about ten minutes on 2 cores). mutmut ([tool.mutmut] in pyproject.toml) mutates
+# ledger, market, households, workshops and the day (model, trading, entry), runs the economy's
+# tests that call each mutated
 # function, keeps the results in mutants/ and reuses them: a function whose code changed is
 # tested anew, a survivor is not, even after new tests (make mutation-retest). Then the report
 # in docs/testing.md and docs/mutation/survivors.json are rewritten.

@@ -91,6 +91,7 @@ def test_households_imitate_when_the_mean_return_within_reach_clears_the_hurdle(
     entrants = sorted(set(arrays.owner[arrays.live()].tolist()) - before)
     assert entrants == expected
     assert model.tally.today[WORKSHOP, Count.ENTRIES] == len(expected)
+    assert model.tally.today.sum() == len(expected)  # entries, and nothing else, were counted
     assert hh.owns_workshop[expected].all()
 
 
@@ -190,6 +191,7 @@ def test_investors_build_when_unmet_needs_promise_the_hurdle(unmet, hurdle, buil
     assert len(model.factories()) == int(builds)
     assert model.unmet_at_review == model.unmet_total  # the next review counts afresh
     assert model.tally.today[FACTORY, Count.ENTRIES] == int(builds)
+    assert model.tally.today.sum() == int(builds)  # the entry, and nothing else, was counted
 
 
 def test_the_plan_is_the_hand_worked_factory():
