@@ -30,7 +30,6 @@ import numpy as np
 
 __all__ = [
     "DAYS_PER_YEAR",
-    "bullwhip_ratio_order_up_to",
     "capital_charge_per_day",
     "defect_probability",
     "demand_multiplier",
@@ -369,24 +368,6 @@ def defect_probability(error_probability, poka_yoke: float):
     pe = _probabilities("error_probability", error_probability)
     py = _probability("poka_yoke", poka_yoke)
     return pe * (1.0 - py)
-
-
-# --------------------------------------------------------------------------------------------
-# supply chain dynamics
-# --------------------------------------------------------------------------------------------
-
-
-def bullwhip_ratio_order_up_to(lead_time: float, periods: int) -> float:
-    """Bullwhip ratio Var(orders)/Var(demand) = 1 + 2L/p + 2L²/p².
-
-    Chen, Drezner, Ryan & Simchi-Levi (2000): an order-up-to policy that forecasts with a
-    p-period moving average and has lead time L amplifies order variance by (at least) this
-    factor; it shows why long lead times and short forecast windows amplify variability.
-    ``lead_time`` L >= 0 (in periods), ``periods`` p >= 1.
-    """
-    lt = _real("lead_time", lead_time, ge=0.0)
-    p = _int("periods", periods, ge=1)
-    return 1.0 + 2.0 * lt / p + 2.0 * lt * lt / (p * p)
 
 
 # --------------------------------------------------------------------------------------------

@@ -234,20 +234,8 @@ def test_shingo_defects_never_exceed_errors(pe, py):
 
 
 # --------------------------------------------------------------------------------------------
-# bullwhip, rates
+# rates
 # --------------------------------------------------------------------------------------------
-
-
-def test_bullwhip_chen_et_al():
-    assert f.bullwhip_ratio_order_up_to(2, 5) == pytest.approx(2.12)
-    assert f.bullwhip_ratio_order_up_to(0, 5) == 1.0
-
-
-@given(st.floats(0, 50), st.integers(1, 100))
-def test_bullwhip_at_least_one_and_decreasing_in_periods(lt, p):
-    b = f.bullwhip_ratio_order_up_to(lt, p)
-    assert b >= 1.0
-    assert f.bullwhip_ratio_order_up_to(lt, p + 1) <= b
 
 
 def test_injury_rates():
@@ -380,8 +368,6 @@ def test_demand_multiplier_rejects_too_high_peak(cycle, peak):
         (lambda: f.six_tenths_capital(1, 0, 2), "reference_scale", "0"),
         (lambda: f.defect_probability(1.5, 0.9), "error_probability", "1.5"),
         (lambda: f.defect_probability(0.1, 2), "poka_yoke", "2"),
-        (lambda: f.bullwhip_ratio_order_up_to(-2, 5), "lead_time", "-2"),
-        (lambda: f.bullwhip_ratio_order_up_to(2, 0), "periods", "0"),
         (lambda: f.injury_rate_per_hour(2.8, 0), "hours_per_fte_year", "0"),
         (lambda: f.injuries_per_100_fte(-1, 100), "injuries", "-1"),
         (lambda: f.per_million(1, -5), "units", "-5"),
@@ -413,8 +399,8 @@ def test_error_message_format():
 def test_non_numbers_raise_type_error():
     with pytest.raises(TypeError, match="holding_cost"):
         f.eoq(8, 1300, "1")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="periods"):
-        f.bullwhip_ratio_order_up_to(2, 5.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cycle_days"):
+        f.max_peak_to_mean(7.0, 2)  # type: ignore[arg-type]
 
 
 def test_expected_undershoot_of_daily_review():
