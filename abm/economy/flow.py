@@ -5,8 +5,8 @@ The model observes every buffer's level once a day, at the end of the day; a uni
 on day a and leaves on day d was seen at d - a day ends, which is its recorded time in the
 buffer. Over a long steady run, mean level = throughput x mean time in the buffer.
 
-The rule is written once, on arrays (`FlowMeters`, one row per buffer: all workshops' queues
-are one), and a single buffer's `FlowMeter` is a `FlowMeters` of one row.
+The rule is written once (`days_in_buffer`), for the meters of many buffers at once
+(`FlowMeters`, one row per buffer: all workshops' order queues) and of one (`FlowMeter`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
+
+
+def days_in_buffer(arrived, since, today: int):
+    """A departing unit's days in its buffer: day ends seen since it arrived, or since measuring
+    began (`since`) if that was later. Scalars (one buffer) or arrays (many)."""
+    if isinstance(arrived, np.ndarray) or isinstance(since, np.ndarray):
+        return today - np.maximum(arrived, since)
+    return today - max(arrived, since)
 
 
 class FlowMeters:
@@ -46,22 +54,26 @@ class FlowMeters:
 
     def depart(self, rows, units, arrived, today: int) -> None:
         """units[k] that arrived in buffer rows[k] on day arrived[k] leave today (a row may
-        repeat). One buffer's departure (scalars) skips the array machinery: shelves take
-        many small batches a day."""
-        if np.ndim(rows) == 0:
-            since = int(self.since[rows])
-            self.departures[rows] += units
-            self.days_in_buffer[rows] += units * (today - max(arrived, since))
-            return
-        waited = today - np.maximum(arrived, self.since[rows])
+        repeat)."""
         np.add.at(self.departures, rows, units)
-        np.add.at(self.days_in_buffer, rows, units * waited)
+        np.add.at(
+            self.days_in_buffer, rows, units * days_in_buffer(arrived, self.since[rows], today)
+        )
 
     def restart(self, rows, today: int) -> None:
         """Measure buffers `rows` afresh from the end of today (after a warm-up)."""
         self.since[rows] = today
         self.level_days[rows] = self.days_in_buffer[rows] = 0.0
         self.days[rows] = self.departures[rows] = 0
+
+    def meter(self, row: int) -> FlowMeter:
+        """Row `row` as a `FlowMeter` (a copy: read it, do not feed it)."""
+        meter = FlowMeter(since=int(self.since[row]))
+        meter.level_days = float(self.level_days[row])
+        meter.days = int(self.days[row])
+        meter.departures = int(self.departures[row])
+        meter.days_in_buffer = float(self.days_in_buffer[row])
+        return meter
 
     def mean_level(self, rows):
         return np.divide(
@@ -89,50 +101,41 @@ class FlowMeters:
 
 
 class FlowMeter:
-    """The meter of one buffer: row 0 of its own `FlowMeters`, or one row of a shared one."""
+    """The meter of one buffer (a store's shelf, a factory's unfinished lots), in Python numbers:
+    a shelf takes many small batches a day, and a row of `FlowMeters` would cost an array
+    lookup each time. The rule is the same, `days_in_buffer`."""
 
-    def __init__(self, meters: FlowMeters | None = None, row: int = 0) -> None:
-        self.meters = FlowMeters(1) if meters is None else meters
-        self.row = row
+    def __init__(self, since: int = 0) -> None:
+        self.since = since
+        self.level_days = 0.0
+        self.days = 0
+        self.departures = 0
+        self.days_in_buffer = 0.0
 
     def observe(self, level: float) -> None:
-        self.meters.observe(self.row, level)
+        self.level_days += level
+        self.days += 1
 
     def depart(self, units: int, arrived: int, today: int) -> None:
         """`units` that arrived on day `arrived` leave today."""
-        self.meters.depart(self.row, units, arrived, today)
+        self.departures += units
+        self.days_in_buffer += units * days_in_buffer(arrived, self.since, today)
 
     def restart(self, today: int) -> None:
         """Measure afresh from the end of today (after a warm-up)."""
-        self.meters.restart(self.row, today)
-
-    @property
-    def days(self) -> int:
-        return int(self.meters.days[self.row])
-
-    @property
-    def level_days(self) -> float:
-        return float(self.meters.level_days[self.row])
-
-    @property
-    def days_in_buffer(self) -> float:
-        return float(self.meters.days_in_buffer[self.row])
-
-    @property
-    def departures(self) -> int:
-        return int(self.meters.departures[self.row])
+        self.__init__(since=today)
 
     @property
     def mean_level(self) -> float:
-        return float(self.meters.mean_level(self.row))
+        return self.level_days / self.days if self.days else 0.0
 
     @property
     def throughput(self) -> float:
-        return float(self.meters.throughput(self.row))
+        return self.departures / self.days if self.days else 0.0
 
     @property
     def mean_time(self) -> float:
-        return float(self.meters.mean_time(self.row))
+        return self.days_in_buffer / self.departures if self.departures else 0.0
 
 
 class FifoStock:

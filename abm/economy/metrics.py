@@ -109,13 +109,13 @@ def measure(model) -> dict[str, float]:
         (len(factories), [f.price for f in factories], float(sum(f.capital for f in factories))),
         (len(rows), arrays.price[rows], model.p["workshop_capital"] * len(rows)),
     )
-    tally = model.tally
-    units = [tally.today[m, Count.UNITS_SOLD] for m in range(len(MODES))]
-    values = [tally.today[m, Count.SALES_VALUE] for m in range(len(MODES))]
+    today_by_mode, total_by_mode = model.tally.today, model.tally.total
+    units = [today_by_mode[m, Count.UNITS_SOLD] for m in range(len(MODES))]
+    values = [today_by_mode[m, Count.SALES_VALUE] for m in range(len(MODES))]
     trailing_units = [history.add(f"u{m}", units[m], SHARE_WINDOW).sum() for m in range(2)]
     trailing_values = [history.add(f"v{m}", values[m], SHARE_WINDOW).sum() for m in range(2)]
     for m, mode in enumerate(MODES):
-        today, total = tally.today[m], tally.total[m]
+        today, total = today_by_mode[m], total_by_mode[m]
         active, prices, capital = firms_by_mode[m]
         made = total[Count.MADE]
         row[f"units_sold_{mode}"] = units[m]

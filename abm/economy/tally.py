@@ -1,7 +1,7 @@
 """The tally: what each production mode did today and since the start, by kind of event.
 
 `Count` names every kind of event the model counts (a misspelt name fails at once, where a
-string key read zero); `Tally` holds one row per mode of today's and the cumulative counts, as
+string key read zero); `Tally` holds one row per mode of today's and the cumulative counts, read as
 arrays indexed by (mode, Count). The per-day table (`metrics.measure`) is read from it.
 """
 
@@ -39,15 +39,26 @@ class Count(IntEnum):
 
 
 class Tally:
-    """Today's and cumulative counts per mode: `today[mode, Count.X]`, `total[mode, Count.X]`."""
+    """Today's and cumulative counts per mode: `today[mode, Count.X]`, `total[mode, Count.X]`.
+
+    Kept as Python lists, since a day adds to them a few thousand times one number at a time
+    (a list is several times quicker at that than an array); read as arrays."""
 
     def __init__(self) -> None:
-        self.today = np.zeros((len(MODES), len(Count)))
-        self.total = np.zeros((len(MODES), len(Count)))
+        self._today = [[0.0] * len(Count) for _ in MODES]
+        self._total = [[0.0] * len(Count) for _ in MODES]
 
     def add(self, mode: int, what: Count, amount: float = 1.0) -> None:
-        self.today[mode, what] += amount
-        self.total[mode, what] += amount
+        self._today[mode][what] += amount
+        self._total[mode][what] += amount
 
     def start_day(self) -> None:
-        self.today[:] = 0.0
+        self._today = [[0.0] * len(Count) for _ in MODES]
+
+    @property
+    def today(self) -> np.ndarray:
+        return np.array(self._today)
+
+    @property
+    def total(self) -> np.ndarray:
+        return np.array(self._total)

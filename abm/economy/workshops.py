@@ -423,8 +423,8 @@ class WorkshopArrays:
 
     # --- one row ---
     def meter(self, row: int) -> FlowMeter:
-        """The row's queue meter, a view on its row of `queue_meters`."""
-        return FlowMeter(self.queue_meters, row)
+        """The row's queue meter (a copy: read it, do not feed it)."""
+        return self.queue_meters.meter(row)
 
     def restart_meter(self, row: int, today: int) -> None:
         """Measure afresh from the end of today (after a warm-up)."""

@@ -167,8 +167,7 @@ def test_firm_size_grows_with_output(stepped):
     new_store = next(iter(idle.agents_by_type[RetailStore]))
     assert firm_size(new_store) == smallest  # no day observed yet
     meter = new_store.shelf.meter
-    meter.meters.days[meter.row] = 10
-    meter.meters.departures[meter.row] = 10 * new_store.factory.capacity  # flat out
+    meter.days, meter.departures = 10, 10 * new_store.factory.capacity  # flat out
     assert firm_size(new_store) == largest
 
 
