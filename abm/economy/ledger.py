@@ -30,6 +30,34 @@ class IdentityViolation(RuntimeError):
 
 # what households earn (`Households.income_today`): every other payment to them is a transfer back
 INCOME = frozenset({"base income", "wages", "owner pay", "owner dividend"})
+# what producing costs a firm (the unit cost of the per-day table), in the order it is summed
+COSTS = (
+    "wages",
+    "owner pay",
+    "feedstock",
+    "overhead",
+    "capital charge",
+    "holding",
+    "ordering",
+    "shipping",
+    "disposal",
+    "injuries",
+    "returns",
+)
+# every kind of payment: a name outside this set is a typo, and `Ledger.pay` refuses it
+CATEGORIES = (
+    INCOME
+    | set(COSTS)
+    | {
+        "other household spending",
+        "sales",
+        "refunds",
+        "equity",
+        "exit payout",
+        "bankruptcy write-off",
+        "subsidy",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +99,10 @@ class Ledger:
         self.initial_money = 0.0
 
     def pay(self, payer, payee, amount, category: str) -> None:
-        """Move `amount` from payer to payee (a firm, firms, HouseholdAccounts or OUTSIDE)."""
+        """Move `amount` from payer to payee (a firm, firms, HouseholdAccounts or OUTSIDE), as a
+        payment of kind `category` (one of CATEGORIES)."""
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown payment category {category!r}: one of {sorted(CATEGORIES)}")
         if isinstance(amount, (int, float)):  # one payment: skip the array machinery
             signed = total = float(amount)
         else:

@@ -12,24 +12,12 @@ import numpy as np
 import pandas as pd
 
 from abm.economy.formulas import DAYS_PER_YEAR, injuries_per_100_fte, per_million
+from abm.economy.ledger import COSTS
 from abm.economy.modes import MODES
 from abm.economy.tally import Count
 
 SHARE_WINDOW = 7  # days behind the trailing market shares and lead times
 BULLWHIP_WINDOW = 91  # days behind the bullwhip ratio
-COST_CATEGORIES = (
-    "wages",
-    "owner pay",
-    "feedstock",
-    "overhead",
-    "capital charge",
-    "holding",
-    "ordering",
-    "shipping",
-    "disposal",
-    "injuries",
-    "returns",
-)
 
 _PER_MODE = {
     "units_sold": ("units/day", "units delivered to households and kept (returns deducted)"),
@@ -126,7 +114,7 @@ def measure(model) -> dict[str, float]:
         row[f"entries_{mode}"] = today[Count.ENTRIES]
         row[f"bankruptcies_{mode}"] = today[Count.BANKRUPTCIES]
         row[f"price_{mode}"] = float(np.mean(prices)) if active else np.nan
-        costs = -sum(model.ledger.mode_books[m][c] for c in COST_CATEGORIES)
+        costs = -sum(model.ledger.mode_books[m][c] for c in COSTS)
         row[f"unit_cost_{mode}"] = costs / made if made else np.nan
         row[f"defects_made_ppm_{mode}"] = per_million(total[Count.DEFECTS_MADE], made)
         row[f"defects_caught_ppm_{mode}"] = per_million(total[Count.DEFECTS_CAUGHT], made)

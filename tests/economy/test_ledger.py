@@ -209,3 +209,15 @@ def test_money_tolerance_scales_with_inflows_and_is_inclusive():
     edge.household_cash[0] = 1.5e-9
     with pytest.raises(IdentityViolation):
         edge.check_money(0.0, step=2)
+
+
+def test_a_payment_of_an_unknown_kind_is_refused_before_any_money_moves():
+    """Categories are names: a typo would open a new book that nothing reads (the unit cost
+    sums COSTS by name), so the ledger refuses any name outside CATEGORIES."""
+    from abm.economy.ledger import CATEGORIES, COSTS, INCOME
+
+    ledger, firm = books(), Firm(10.0)
+    with pytest.raises(ValueError, match="unknown payment category 'overheads'"):
+        ledger.pay(firm, OUTSIDE, 1.0, "overheads")
+    assert firm.cash == 10.0 and dict(ledger.outflows) == {}
+    assert INCOME <= CATEGORIES and set(COSTS) <= CATEGORIES

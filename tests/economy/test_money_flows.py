@@ -636,7 +636,7 @@ def test_a_bankrupt_workshop_refunds_every_queued_order(log):
     shop = next(w for w in model.workshops() if w.row == row)
     owner = shop.owner
     log.day = "drain"
-    model.ledger.pay(shop, OUT, shop.cash + 100_000.0, "test drain")  # deep in the red
+    model.ledger.pay(shop, OUT, shop.cash + 100_000.0, "overhead")  # a bill: deep in the red
     start, held = cash(model), hh.holdings.copy()
     waiting = book.waiting_at(row)
     day = step(model, log)
