@@ -13,6 +13,8 @@ from abm.economy.metrics import HEADLINE
 from abm.economy.modes import MODES
 from abm.economy.parameters import PARAMETERS, ParameterError, unknown_name_error
 from abm.economy.scenarios import available, load_scenario
+from abm.reports.bench import add_arguments as bench_arguments
+from abm.reports.odd_tables import metric_table, parameter_table
 from abm.sweep import add_sweep_commands
 
 DEFAULT_DAYS = 365
@@ -71,10 +73,6 @@ def _parser() -> argparse.ArgumentParser:
     viz.set_defaults(func=cmd_viz)
 
     bench = sub.add_parser("bench", help="benchmark speed and memory against Mesa's baseline")
-    from abm.reports.bench import (
-        add_arguments as bench_arguments,  # the benchmark imports this module
-    )
-
     bench_arguments(bench)
     bench.set_defaults(func=cmd_bench)
 
@@ -156,15 +154,11 @@ def _fmt(value, key: str = "") -> str:
 
 
 def cmd_params(args) -> int:
-    from abm.reports.odd_tables import parameter_table
-
     print(parameter_table(args.markdown))
     return 0
 
 
 def cmd_metrics(args) -> int:
-    from abm.reports.odd_tables import metric_table
-
     print(metric_table(args.markdown))
     return 0
 

@@ -16,6 +16,7 @@ from abm.economy.flow import FifoStock, FlowMeter
 from abm.economy.formulas import DAYS_PER_YEAR, six_tenths_capital, unit_labour
 from abm.economy.inventory import DemandForecast, make_policy
 from abm.economy.ledger import OUTSIDE, HouseholdAccounts
+from abm.economy.market import public_defect_record
 from abm.economy.modes import FACTORY, WORKSHOP
 from abm.economy.production import (
     BatchOutcome,
@@ -237,6 +238,16 @@ class CentralFactory(Firm):
             return 0.0
         days = sum(s.lead_time() for s in self.stores) / len(self.stores)
         return self.model.p["holding_cost_rate"] * days / DAYS_PER_YEAR
+
+    def defect_record(self) -> float:
+        """The factory's public defect record (its stores show it)."""
+        p = self.model.p
+        return public_defect_record(
+            self.returns_count,
+            self.delivered_count,
+            p["prior_defect_belief"],
+            p["prior_weight_units"],
+        )
 
     def capital_charge(self) -> float:
         """Depreciation and interest on the factory's capital, per day."""

@@ -5,7 +5,7 @@ The model observes every buffer's level once a day, at the end of the day; a uni
 on day a and leaves on day d was seen at d - a day ends, which is its recorded time in the
 buffer. Over a long steady run, mean level = throughput x mean time in the buffer.
 
-The rule is written once (`days_in_buffer`), for the meters of many buffers at once
+The rule is written once (`days_held`), for the meters of many buffers at once
 (`FlowMeters`, one row per buffer: all workshops' order queues) and of one (`FlowMeter`).
 """
 
@@ -16,7 +16,7 @@ from collections import deque
 import numpy as np
 
 
-def days_in_buffer(arrived, since, today: int):
+def days_held(arrived, since, today: int):
     """A departing unit's days in its buffer: day ends seen since it arrived, or since measuring
     began (`since`) if that was later. Scalars (one buffer) or arrays (many)."""
     if isinstance(arrived, np.ndarray) or isinstance(since, np.ndarray):
@@ -56,9 +56,7 @@ class FlowMeters:
         """units[k] that arrived in buffer rows[k] on day arrived[k] leave today (a row may
         repeat)."""
         np.add.at(self.departures, rows, units)
-        np.add.at(
-            self.days_in_buffer, rows, units * days_in_buffer(arrived, self.since[rows], today)
-        )
+        np.add.at(self.days_in_buffer, rows, units * days_held(arrived, self.since[rows], today))
 
     def restart(self, rows, today: int) -> None:
         """Measure buffers `rows` afresh from the end of today (after a warm-up)."""
@@ -75,14 +73,6 @@ class FlowMeters:
         meter.days_in_buffer = float(self.days_in_buffer[row])
         return meter
 
-    def mean_level(self, rows):
-        return np.divide(
-            self.level_days[rows],
-            self.days[rows],
-            where=self.days[rows] > 0,
-            out=np.zeros(np.shape(rows)),
-        )
-
     def throughput(self, rows):
         return np.divide(
             self.departures[rows],
@@ -91,19 +81,11 @@ class FlowMeters:
             out=np.zeros(np.shape(rows)),
         )
 
-    def mean_time(self, rows):
-        return np.divide(
-            self.days_in_buffer[rows],
-            self.departures[rows],
-            where=self.departures[rows] > 0,
-            out=np.zeros(np.shape(rows)),
-        )
-
 
 class FlowMeter:
     """The meter of one buffer (a store's shelf, a factory's unfinished lots), in Python numbers:
     a shelf takes many small batches a day, and a row of `FlowMeters` would cost an array
-    lookup each time. The rule is the same, `days_in_buffer`."""
+    lookup each time. The rule is the same, `days_held`."""
 
     def __init__(self, since: int = 0) -> None:
         self.since = since
@@ -119,7 +101,7 @@ class FlowMeter:
     def depart(self, units: int, arrived: int, today: int) -> None:
         """`units` that arrived on day `arrived` leave today."""
         self.departures += units
-        self.days_in_buffer += units * days_in_buffer(arrived, self.since, today)
+        self.days_in_buffer += units * days_held(arrived, self.since, today)
 
     def restart(self, today: int) -> None:
         """Measure afresh from the end of today (after a warm-up)."""

@@ -135,14 +135,16 @@ class Households:
         self.waiting_days[new] = 0
         self.turned_away[new] = False
         self.custom[new] = self.rng.random(int(new.sum())) < p["custom_share"]
-        return int(new.sum())
+        self.needs_today = int(new.sum())
+        return self.needs_today
 
     def expire_needs(self) -> int:
         """Needs open longer than households' patience are given up: unmet demand."""
         self.waiting_days[self.pending] += 1
         gone = self.pending & (self.waiting_days > self.p["need_patience_days"])
         self.pending[gone] = False
-        return int(gone.sum())
+        self.unmet_today = int(gone.sum())
+        return self.unmet_today
 
     # --- a need's way through the market ---
     def first_tries(self, idx: np.ndarray) -> np.ndarray:

@@ -157,9 +157,8 @@ class ProductionEconomy(mesa.Model):
         hh.start_shift()
         self.pay_household_budgets()
         hh.wear_out()
-        hh.needs_today = hh.arrive_needs(self.steps)  # the whole market's, not a mode's
-        hh.unmet_today = hh.expire_needs()
-        self.unmet_total += hh.unmet_today
+        hh.arrive_needs(self.steps)
+        self.unmet_total += hh.expire_needs()
         self.feedstock.deliver()
         arrays = self.workshop_arrays
         trading.deliver_workshop_units(self, arrays.arrivals(self.steps))
@@ -271,13 +270,8 @@ class ProductionEconomy(mesa.Model):
         arrays = self.workshop_arrays
         trading.deliver_workshop_units(self, arrays.all_on_the_way(rows))
         orders = arrays.cancel_orders(rows)
-        waiting = orders.household
-        self.ledger.pay(
-            arrays.account(orders.row), HouseholdAccounts(waiting), orders.paid, "refunds"
-        )
-        self.tally.add(WORKSHOP, Count.SALES_VALUE, -float(orders.paid.sum()))
-        hh.take_back_surplus(WORKSHOP, waiting, orders.paid)
-        hh.order_cancelled(waiting)
+        trading.refund(self, arrays.account(orders.row), orders.household, orders.paid)
+        hh.order_cancelled(orders.household)
         for row in rows.tolist():
             arrays.agents[row].go_bankrupt()
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, FirmList, FirmRows, HouseholdAccounts
-from abm.economy.market import NO_CHOICE, Offers, choose, public_defect_record
+from abm.economy.market import NO_CHOICE, Offers, choose
 from abm.economy.modes import FACTORY, WORKSHOP
 from abm.economy.tally import Count
 from abm.economy.workshops import Units
@@ -34,7 +34,7 @@ def todays_offers(model) -> Offers:
     ids = [s.offer_id for s in stores]
     price[ids] = [s.price for s in stores]
     lead_time[ids] = [s.expected_wait() for s in stores]
-    record[ids] = [defect_record(model, s.factory) for s in stores]
+    record[ids] = [s.factory.defect_record() for s in stores]
     ids = arrays.offer_id[rows]
     price[ids] = arrays.price[rows]
     lead_time[ids] = arrays.lead_times(rows, arrays.technology(rows, model.steps))
@@ -46,17 +46,6 @@ def todays_offers(model) -> Offers:
         mode=mode,
         makes_custom=mode == WORKSHOP,
         defect_record=record,
-    )
-
-
-def defect_record(model, factory) -> float:
-    """The factory's public defect record (its stores show it)."""
-    p = model.p
-    return public_defect_record(
-        factory.returns_count,
-        factory.delivered_count,
-        p["prior_defect_belief"],
-        p["prior_weight_units"],
     )
 
 
@@ -113,9 +102,7 @@ def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
     sellers = FirmList(factories, factory_of, FACTORY)
     buyers = buyers[served]
     paid = np.array([f.price for f in factories])[factory_of]
-    model.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
-    hh.add_surplus(FACTORY, buyers, paid)
-    model.tally.add(FACTORY, Count.SALES_VALUE, float(paid.sum()))
+    sell(model, buyers, sellers, paid)
     hh.bought_from_store(buyers)
     waited = hh.waiting_days[buyers]  # days since the need arose, retries included
     deliver(model, sellers, buyers, defective, paid, waited)
@@ -132,15 +119,29 @@ def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price
     row_of_offer[arrays.offer_id[live]] = live
     rows = row_of_offer[offer_ids]
     paid = price[offer_ids]
-    model.ledger.pay(HouseholdAccounts(buyers), arrays.account(rows), paid, "sales")
-    hh.add_surplus(WORKSHOP, buyers, paid)
-    model.tally.add(WORKSHOP, Count.SALES_VALUE, float(paid.sum()))
+    sell(model, buyers, arrays.account(rows), paid)
     model.tally.add(WORKSHOP, Count.DEMAND, len(buyers))
     hh.ordered_from_workshop(buyers)
     order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
     buyers = buyers[order]
     waited = hh.waiting_days[buyers]
     arrays.take_orders(rows[order], buyers, model.steps, paid[order], waited)
+
+
+def sell(model, buyers: np.ndarray, sellers, paid: np.ndarray) -> None:
+    """Households `buyers` pay `sellers` (factories or workshops, one per buyer) the price:
+    the mode's sales and the buyers' consumer surplus of the day."""
+    model.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
+    model.households.add_surplus(sellers.mode, buyers, paid)
+    model.tally.add(sellers.mode, Count.SALES_VALUE, float(paid.sum()))
+
+
+def refund(model, sellers, households: np.ndarray, paid: np.ndarray) -> None:
+    """`sellers` pay `households` back what they paid (a returned unit, or an order its
+    workshop will never make): the sale is undone in the mode's sales and surplus."""
+    model.ledger.pay(sellers, HouseholdAccounts(households), paid, "refunds")
+    model.tally.add(sellers.mode, Count.SALES_VALUE, -float(paid.sum()))
+    model.households.take_back_surplus(sellers.mode, households, paid)
 
 
 def deliver(model, seller, buyers, defective, prices, lead_times) -> None:
@@ -169,13 +170,10 @@ def deliver(model, seller, buyers, defective, prices, lead_times) -> None:
     model.tally.add(mode, Count.LEAD_TIME_DAYS, float(np.sum(lead_times)))
     model.tally.add(mode, Count.DELIVERIES, len(buyers))
     if len(returned):
-        refunds = np.broadcast_to(prices, buyers.shape)[defective]  # what they paid
         seller = replace(seller, index=seller.index[defective])
-        model.ledger.pay(seller, HouseholdAccounts(returned), refunds, "refunds")
+        refund(model, seller, returned, np.broadcast_to(prices, buyers.shape)[defective])
         per_unit = np.ones(len(returned))
         model.ledger.pay(seller, OUTSIDE, p["return_handling_cost"] * per_unit, "returns")
-        model.tally.add(mode, Count.SALES_VALUE, -float(refunds.sum()))
-        model.households.take_back_surplus(mode, returned, refunds)
         model.dispose(seller, mode, p["feedstock_per_unit"] * per_unit)  # scrapped whole
     model.households.receive(buyers, mode, defective)
 

@@ -29,18 +29,11 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from abm.economy.agents import (
-    FACTORY,
-    WORKSHOP,
-    CentralFactory,
-    Consumer,
-    HomeWorkshop,
-    RetailStore,
-)
-from abm.economy.modes import MODES
-from abm.style import MODE_COLOURS as COLOUR_OF_MODE
+from abm import style
+from abm.economy.agents import CentralFactory, Consumer, HomeWorkshop, RetailStore
+from abm.economy.modes import FACTORY, MODES, WORKSHOP
 
-MODE_COLOURS = {m: COLOUR_OF_MODE[name] for m, name in enumerate(MODES)}  # as in sweep plots
+MODE_COLOURS = {m: style.MODE_COLOURS[name] for m, name in enumerate(MODES)}  # by mode index
 MODE_COLOURS_LIGHT = {FACTORY: "#aec7e8", WORKSHOP: "#ffbb78"}  # second series of a mode
 NOT_BOUGHT_COLOUR = "#b0b0b0"
 
@@ -187,8 +180,8 @@ class MapDrawing:
         self.axes.grid(**MAP_GRID)
         self.axes.set_title(MAP_TITLE, loc="left", fontsize=MAP_TITLE_SIZE, fontweight="bold")
 
-        def markers(marker: str, **style):
-            return self.axes.scatter([], [], marker=marker, animated=True, **style)
+        def markers(marker: str, **look):
+            return self.axes.scatter([], [], marker=marker, animated=True, **look)
 
         household = {"s": HOUSEHOLD_SIZE, "linewidths": 0, "alpha": MARKER_ALPHA}
         self.households = {
