@@ -5,6 +5,11 @@
     python tools/preset_tables.py /tmp/after       # after it
     diff -r /tmp/before /tmp/after && echo identical
 
+Settings after the folder apply to every preset (name=value), e.g. a new rule's legacy setting,
+to check that it reproduces the tables of the version before the rule:
+
+    python tools/preset_tables.py /tmp/after pricing_rule=fixed_markup
+
 CSV writes every float in full (its shortest exact repr), so equal files mean equal tables.
 """
 
@@ -20,11 +25,12 @@ from abm.economy.scenarios import available, load_scenario
 SEED, DAYS = 0, 365
 
 
-def main(folder: str) -> None:
+def main(folder: str, *settings: str) -> None:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    extra = dict(setting.split("=", 1) for setting in settings)
     for name in available():
-        model = ProductionEconomy(rng=SEED, **load_scenario(name).overrides)
+        model = ProductionEconomy(rng=SEED, **(load_scenario(name).overrides | extra))
         model.run_for(DAYS)
         text = model.dataframe().to_csv()
         (out / f"{name}.csv").write_text(text)
@@ -32,4 +38,4 @@ def main(folder: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])
