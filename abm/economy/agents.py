@@ -18,6 +18,7 @@ from abm.economy.inventory import DemandForecast, make_policy
 from abm.economy.ledger import OUTSIDE, HouseholdAccounts
 from abm.economy.market import public_defect_record
 from abm.economy.modes import FACTORY, WORKSHOP
+from abm.economy.pricing import floored_price, revised_markups
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -187,6 +188,10 @@ class CentralFactory(Firm):
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
         self.capacity_today = 0.0
+        self.markup = p["price_markup"]  # over normal full unit cost; reviewed by pricing
+        self.window_sales = 0  # units sold since the last markup review
+        self.market_share = np.nan  # share of units sold in the last whole review window
+        self.opened_day = model.steps
         self.set_price()
 
     # --- technology and cost ---
@@ -260,16 +265,37 @@ class CentralFactory(Firm):
         return self.capital_charge() + self.model.p["factory_overhead_per_day"]
 
     def set_price(self) -> None:
+        """Its markup over normal full unit cost, never below its variable unit cost."""
         p = self.model.p
-        self.price = float(
-            normal_cost_price(
-                self.unit_cost(),
-                self.fixed_cost_per_day(),
-                self.capacity,
-                p["normal_utilization"],
-                p["price_markup"],
-            )
+        variable = self.unit_cost()
+        full = normal_cost_price(
+            variable,
+            self.fixed_cost_per_day(),
+            self.capacity,
+            p["normal_utilization"],
+            self.markup,
         )
+        self.price = float(floored_price(full, variable))
+
+    def review_markup(self, share: float, window_start: int) -> None:
+        """Markup review (`abm.economy.pricing`): `share` is its share of the units all firms
+        sold since `window_start` (unknown if it opened after that day); under the market-share
+        rule its markup follows the change from the window before. Its count starts afresh."""
+        p = self.model.p
+        if self.opened_day > window_start:
+            share = np.nan
+        if p["pricing_rule"] == "market_share":
+            self.markup = revised_markups(
+                self.markup,
+                share,
+                self.market_share,
+                p["markup_sensitivity"],
+                p["markup_share_growth_cap"],
+                p["markup_min"],
+                p["markup_max"],
+            ).item()
+        self.market_share = share
+        self.window_sales = 0
 
     def shipping_days(self, store: RetailStore) -> int:
         p = self.model.p
@@ -523,6 +549,7 @@ class RetailStore(FixedAgent):
         if bad:
             defective[self.model.rng.permutation(k)[:bad]] = True
         self.on_hand -= k
+        self.factory.window_sales += k
         self.shelf.take(self.model.steps, k)
         self.stocked_out |= k < shoppers
         self.defective_on_hand -= bad
@@ -592,6 +619,7 @@ class HomeWorkshop(Firm):
     feedstock_kg = _Row()
     feedstock_on_order = _Row()
     price = _Row()
+    markup = _Row()
     progress_hours = _Row()
     delivered_count = _Row()
     returns_count = _Row()
@@ -602,7 +630,7 @@ class HomeWorkshop(Firm):
         self.owner = owner
         self.arrays = model.workshop_arrays
         x, y = cell.coordinate
-        self.row = self.arrays.open(self, owner, x, y, p["workshop_initial_cash"])
+        self.row = self.arrays.open(self, owner, x, y, p["workshop_initial_cash"], model.steps)
         self.arrays.offer_id[self.row] = model.open_offer(self, p["workshop_reach"])
         model.households.open_workshop(owner)
         model.ledger.pay(investor, self, p["workshop_initial_cash"], "equity")

@@ -28,6 +28,10 @@ _PER_MODE = {
     "entries": ("firms/day", "firms that entered today"),
     "bankruptcies": ("firms/day", "firms that went bankrupt today"),
     "price": ("$/unit", "mean posted price"),
+    "markup": (
+        "share",
+        "mean markup over normal full unit cost of the firms in business (plain, not weighted)",
+    ),
     "unit_cost": (
         "$/unit",
         "cash costs per unit made, cumulative (wages, feedstock, capital, ...)",
@@ -93,9 +97,19 @@ def measure(model) -> dict[str, float]:
     factories = model.factories()
     arrays = model.workshop_arrays
     rows = arrays.live()  # the workshops in business
-    firms_by_mode = (  # (firms in business, their prices, their capital)
-        (len(factories), [f.price for f in factories], float(sum(f.capital for f in factories))),
-        (len(rows), arrays.price[rows], model.p["workshop_capital"] * len(rows)),
+    firms_by_mode = (  # (firms in business, their prices, their markups, their capital)
+        (
+            len(factories),
+            [f.price for f in factories],
+            [f.markup for f in factories],
+            float(sum(f.capital for f in factories)),
+        ),
+        (
+            len(rows),
+            arrays.price[rows],
+            arrays.markup[rows],
+            model.p["workshop_capital"] * len(rows),
+        ),
     )
     today_by_mode, total_by_mode = model.tally.today, model.tally.total
     units = [today_by_mode[m, Count.UNITS_SOLD] for m in range(len(MODES))]
@@ -104,7 +118,7 @@ def measure(model) -> dict[str, float]:
     trailing_values = [history.add(f"v{m}", values[m], SHARE_WINDOW).sum() for m in range(2)]
     for m, mode in enumerate(MODES):
         today, total = today_by_mode[m], total_by_mode[m]
-        active, prices, capital = firms_by_mode[m]
+        active, prices, markups, capital = firms_by_mode[m]
         made = total[Count.MADE]
         row[f"units_sold_{mode}"] = units[m]
         row[f"sales_value_{mode}"] = values[m]
@@ -114,6 +128,7 @@ def measure(model) -> dict[str, float]:
         row[f"entries_{mode}"] = today[Count.ENTRIES]
         row[f"bankruptcies_{mode}"] = today[Count.BANKRUPTCIES]
         row[f"price_{mode}"] = float(np.mean(prices)) if active else np.nan
+        row[f"markup_{mode}"] = float(np.mean(markups)) if active else np.nan
         costs = -sum(model.ledger.mode_books[m][c] for c in COSTS)
         row[f"unit_cost_{mode}"] = costs / made if made else np.nan
         row[f"defects_made_ppm_{mode}"] = per_million(total[Count.DEFECTS_MADE], made)

@@ -21,6 +21,7 @@ from abm.economy.market import ReachIndex
 from abm.economy.metrics import METRICS, History, measure, verdict
 from abm.economy.modes import FACTORY, MODES, WORKSHOP
 from abm.economy.parameters import validate
+from abm.economy.pricing import market_shares
 from abm.economy.production import BatchOutcome
 from abm.economy.tally import Count, Tally
 from abm.economy.workshops import WorkshopArrays
@@ -234,7 +235,10 @@ class ProductionEconomy(mesa.Model):
                 factory.push_orders()
 
     def review_policies(self) -> None:
-        """Prices daily; lot sizes, reorder points, cards and staffing at review points."""
+        """Markups at their reviews, then prices daily; lot sizes, reorder points, cards and
+        staffing at review points."""
+        if self.steps % self.p["markup_review_days"] == 0:
+            self.review_markups()
         review = self.steps % self.p["policy_review_days"] == 0
         for factory in self.factories():
             factory.set_price()
@@ -247,6 +251,19 @@ class ProductionEconomy(mesa.Model):
         arrays.set_prices(rows, self.steps)
         if review:
             arrays.pay_out_profit(rows, self.ledger)
+
+    def review_markups(self) -> None:
+        """Every firm's share of the units all firms in business sold in the review window, of
+        both modes; each firm's markup follows its share (`abm.economy.pricing`)."""
+        factories = self.factories()
+        arrays = self.workshop_arrays
+        rows = arrays.live()
+        sales = np.concatenate([[f.window_sales for f in factories], arrays.window_sales[rows]])
+        shares = market_shares(sales)
+        window_start = self.steps - self.p["markup_review_days"]
+        for factory, share in zip(factories, shares[: len(factories)].tolist(), strict=True):
+            factory.review_markup(share, window_start)
+        arrays.review_markups(rows, shares[len(factories) :], window_start)
 
     # --- exit and entry ---
     def close_workshop_books(self) -> None:

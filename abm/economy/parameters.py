@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from abm.economy.formulas import max_peak_to_mean
+from abm.economy.pricing import PRICING_RULES
 
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
 
@@ -149,7 +150,7 @@ _PARAMS: tuple[Param, ...] = (
     P("injury_medical_cost", 3000.0, "$", 0.0, 10_000_000.0, "medical cost of an injury, paid outside the model", "[E]"),
     P("sick_pay_share", 0.66, "share", 0.0, 1.0, "share of wage a factory pays an injured worker", "[R] workers' compensation ~2/3 of wages"),
     P("factory_scrap_share", 0.014, "share", 0.0, 0.99, "material scrapped per factory unit (share of its feedstock)", "[S] FMA: scrap+rework 1.4% of sales"),
-    P("price_markup", 0.2, "share", 0.0, 10.0, "markup over full unit cost, for every producer", "[E]"),
+    P("price_markup", 0.2, "share", 0.0, 10.0, "markup over normal full unit cost of every new firm (every firm's, for good, under pricing_rule=fixed_markup)", "[E]; the K+S benchmark opens at 0.3 (marcov64/Lsd K+S-original, mu20)"),
     P("price_floor", 0.01, "$/unit", 0.0, 1_000_000.0, "lowest price a workshop asks, however large its subsidy", "[E] one cent"),
     P("normal_utilization", 0.8, "share", 0.05, 1.0, "utilization at which fixed costs are spread in prices", "[S] Fed G.17 long-run 79.8%"),
     P("feedstock_per_unit", 1.0, "kg/unit", 0.0, 10000.0, "feedstock in one good unit", "[E]"),
@@ -209,6 +210,13 @@ _PARAMS: tuple[Param, ...] = (
     P("factory_entry_review_days", 30, "days", 1, 3650, "days between investors' reviews of unmet demand", "[E]"),
     P("factory_hurdle_rate", 0.1, "1/year", -1.0, 100.0, "yearly return a new factory must promise", "[E]"),
     P("factory_entry_min_demand", 0.3, "share", 0.0, 10.0, "unmet demand, as a share of one factory's capacity, that draws investors", "[E]"),
+    # --- pricing: markups that follow market share (abm.economy.pricing) ---------------------
+    P("pricing_rule", "market_share", "", None, None, "how producers set their markups: market_share (each markup follows the firm's market share at every review, Dosi et al. 2010) or fixed_markup (every markup stays price_markup, as in 0.3.1)", "[S] Dosi, Fagiolo & Roventini 2010, JEDC 34 (K+S model)", PRICING_RULES),
+    P("markup_sensitivity", 0.04, "1/review", 0.0, 1.0, "v: relative change of a firm's markup per relative change of its market share, at each review", "[S] upsilon = 0.04 in the K+S benchmark (marcov64/Lsd, Example/SantAnna/K+S-original/Benchmark.lsd); v = 0.01 in Dosi et al. 2013 (jasmineRepo/MacroABM Parameters.java)"),
+    P("markup_min", 0.0, "share", 0.0, 10.0, "lowest markup over normal full unit cost a firm sets", "[E] K+S has no bounds (its multiplicative rule keeps markups above zero)"),
+    P("markup_max", 1.0, "share", 0.0, 10.0, "highest markup over normal full unit cost a firm sets", "[E] K+S has no bounds"),
+    P("markup_share_growth_cap", 1.0, "ratio", 0.0, 100.0, "largest relative rise of a firm's market share a review counts (1: a doubling); a firm that sold nothing in the window before and sells now counts this much", "[E] later K+S versions bound abnormal markup changes too (mLim, marcov64/Lsd)"),
+    P("markup_review_days", 91, "days", 1, 3650, "days between markup reviews, and the window over which each firm's market share is measured", "[R] a K+S period is a quarter; the median euro-area firm reviews its price about 1-3 times a year (Fabiani et al. 2006)"),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),
@@ -255,6 +263,14 @@ def _check_joint(v: dict[str, Any]) -> None:
             f"peak_to_mean={v['peak_to_mean']} is out of range: with demand_cycle_days="
             f"{v['demand_cycle_days']} and demand_peak_days={v['demand_peak_days']} it must be "
             f"in [1, {ceiling:g}] (all demand on peak days)"
+        )
+    if v["pricing_rule"] == "market_share" and not (
+        v["markup_min"] <= v["price_markup"] <= v["markup_max"]
+    ):
+        raise ParameterError(
+            f"price_markup={v['price_markup']} must lie in [markup_min, markup_max] = "
+            f"[{v['markup_min']}, {v['markup_max']}] under pricing_rule=market_share (it is the "
+            "opening markup of every firm)"
         )
     if v["n_factories"] + v["n_workshops"] == 0:
         raise ParameterError("n_factories=0 and n_workshops=0: the economy needs a producer")

@@ -2,7 +2,8 @@
 
 A `Process` describes one producer's current technology; `make_units` draws the outcome of a
 batch (Shingo's error -> defect -> caught/escaped chain, material waste, injuries per labour
-hour). `normal_cost_price` is the pricing rule every producer uses.
+hour). `normal_cost_price` is the normal full-cost price on which every producer sets its markup
+(`abm.economy.pricing`).
 """
 
 from __future__ import annotations

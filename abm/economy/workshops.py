@@ -20,6 +20,7 @@ from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.ledger import OUTSIDE, FirmRows, HouseholdAccounts, Ledger
 from abm.economy.market import public_defect_record
 from abm.economy.modes import WORKSHOP
+from abm.economy.pricing import floored_price, revised_markups
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -48,6 +49,10 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "feedstock_kg": (float, 0.0),
     "feedstock_on_order": (float, 0.0),
     "price": (float, 0.0),
+    "markup": (float, 0.0),  # over normal full unit cost (abm.economy.pricing)
+    "window_sales": (np.int64, 0),  # units sold since the last markup review
+    "market_share": (float, np.nan),  # share of units sold in the last whole review window
+    "opened_day": (np.int64, 0),
     "progress_hours": (float, 0.0),  # hours already spent on the next unit
     "delivered_count": (float, 0.0),  # units delivered, ever: the public defect record's base
     "returns_count": (float, 0.0),  # escaped defects returned, ever
@@ -180,8 +185,8 @@ class WorkshopArrays:
         self.on_their_way = no_entries(Units)  # units dispatched, not yet arrived
         self.dispatched: list[Units] = []  # today's dispatches, joined at the next arrivals
 
-    def open(self, agent, owner: int, x: float, y: float, opening_cash: float) -> int:
-        """A new row for `agent`: returns its index."""
+    def open(self, agent, owner: int, x: float, y: float, opening_cash: float, day: int) -> int:
+        """A new row for `agent`, opening on `day`: returns its index."""
         if self.rows == len(self.alive):
             self._grow()
         row = self.rows
@@ -190,6 +195,8 @@ class WorkshopArrays:
         self.owner[row] = owner
         self.x[row], self.y[row] = x, y
         self.experience[row] = self.p["workshop_initial_experience"]
+        self.markup[row] = self.p["price_markup"]
+        self.opened_day[row] = day
         self.cash_at_day_start[row] = opening_cash  # its first day's flow counts from the equity
         self.agents.append(agent)
         return row
@@ -240,18 +247,40 @@ class WorkshopArrays:
         return self.capital_charge() + self.p["workshop_overhead_per_day"]
 
     def set_prices(self, rows: np.ndarray, day: int) -> None:
-        """Normal-cost price at today's process, less the subsidy, never below the price floor."""
+        """Each workshop's markup over its normal full unit cost at today's process, less the
+        subsidy; never below its variable unit cost less the subsidy, nor the price floor."""
         p = self.p
         tech = self.technology(rows, day)
         feed = tech.process(p).feedstock_drawn * feedstock_quote(p, p["workshop_feedstock_lot"])
+        variable = tech.labour_hours * p["workshop_wage_per_hour"] + feed
         full = normal_cost_price(
-            tech.labour_hours * p["workshop_wage_per_hour"] + feed,
+            variable,
             self.fixed_cost_per_day(),
             tech.capacity,
             p["normal_utilization"],
-            p["price_markup"],
+            self.markup[rows],
         )
-        self.price[rows] = np.maximum(full - self.subsidy(day), p["price_floor"])
+        self.price[rows] = floored_price(full, variable, self.subsidy(day), p["price_floor"])
+
+    def review_markups(self, rows: np.ndarray, shares: np.ndarray, window_start: int) -> None:
+        """Markup review (`abm.economy.pricing`) of workshops `rows`: `shares` are their shares
+        of the units all firms sold since `window_start` (unknown for those that opened after
+        it); under the market-share rule their markups follow the change from the window before.
+        Their counts start afresh."""
+        p = self.p
+        shares = np.where(self.opened_day[rows] > window_start, np.nan, shares)
+        if p["pricing_rule"] == "market_share":
+            self.markup[rows] = revised_markups(
+                self.markup[rows],
+                shares,
+                self.market_share[rows],
+                p["markup_sensitivity"],
+                p["markup_share_growth_cap"],
+                p["markup_min"],
+                p["markup_max"],
+            )
+        self.market_share[rows] = shares
+        self.window_sales[rows] = 0
 
     def defect_records(self, rows: np.ndarray) -> np.ndarray:
         """The workshops' public defect records (`market.public_defect_record`)."""
@@ -310,7 +339,9 @@ class WorkshopArrays:
         new = Orders(rows, households, np.full(len(rows), day), paid, waited)
         queues = joined([self.orders, new])  # two runs sorted by row: a stable sort merges them
         self.orders = entries(queues, np.argsort(queues.row, kind="stable"))
-        self.queue_length += np.bincount(rows, minlength=len(self.queue_length))
+        taken = np.bincount(rows, minlength=len(self.queue_length))
+        self.queue_length += taken
+        self.window_sales += taken
 
     def cancel_orders(self, rows: np.ndarray) -> Orders:
         """Every order in the queues of workshops `rows`, taken out (they are closing)."""

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
 from abm.economy.parameters import REPLENISHMENT_POLICIES
+from abm.economy.pricing import PRICING_RULES
 
 parameter_sets = st.fixed_dictionaries(
     {
@@ -33,6 +34,12 @@ parameter_sets = st.fixed_dictionaries(
         "replenishment_policy": st.sampled_from(REPLENISHMENT_POLICIES),
         "shipping_lead_time": st.integers(0, 20),
         "peak_to_mean": st.floats(1.0, 3.0),
+        "pricing_rule": st.sampled_from(PRICING_RULES),
+        "markup_sensitivity": st.floats(0.0, 1.0),
+        "markup_min": st.floats(0.0, 0.2),  # around the default price_markup, 0.2
+        "markup_max": st.floats(0.2, 3.0),
+        "markup_share_growth_cap": st.floats(0.0, 5.0),
+        "markup_review_days": st.integers(1, 30),
     }
 )
 
