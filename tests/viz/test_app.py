@@ -227,7 +227,8 @@ def _chart_specs() -> list[tuple[int, app.ChartSpec]]:
 
 def test_every_chart_plots_columns_of_the_table(stepped):
     pages = [page for page, _ in _chart_specs()]
-    assert [pages.count(page) for page in range(4)] == [1, 5, 6, 4]
+    # market 1; firms 6 (firms, entries, price, markup, utilization, subsidies); harm 6; stock 4
+    assert [pages.count(page) for page in range(4)] == [1, 6, 6, 4]
     for _, spec in _chart_specs():
         columns = {column for column, _ in spec.series}
         assert columns <= set(stepped.datacollector.model_vars), spec.title
