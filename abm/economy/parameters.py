@@ -15,6 +15,7 @@ from typing import Any
 from abm.economy.formulas import max_peak_to_mean
 
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
+WORKSHOP_GROWTH_RULES = ("stations", "fixed")
 
 
 class ParameterError(ValueError):
@@ -209,6 +210,14 @@ _PARAMS: tuple[Param, ...] = (
     P("factory_entry_review_days", 30, "days", 1, 3650, "days between investors' reviews of unmet demand", "[E]"),
     P("factory_hurdle_rate", 0.1, "1/year", -1.0, 100.0, "yearly return a new factory must promise", "[E]"),
     P("factory_entry_min_demand", 0.3, "share", 0.0, 10.0, "unmet demand, as a share of one factory's capacity, that draws investors", "[E]"),
+    # --- workshop growth: stations and hired helpers (abm/economy/shop_growth.py) -------------------
+    P("workshop_growth_rule", "stations", "", None, None, "how workshops grow: add and drop stations (a machine and a hired helper each) by their order backlog and utilization, or stay one-person shops (fixed: version 0.3.1)", "[E] issue 13; fixed reproduces 0.3.1", WORKSHOP_GROWTH_RULES),
+    P("workshop_max_stations", 5, "stations", 1, 100, "most stations a workshop runs: the owner's and up to max - 1 hired helpers'", "[S] CRS 2019 (Census SUSB 2019): 61.6% of US employer firms have 0-4 employees; [E] owner + 4 helpers"),
+    P("workshop_growth_review_days", 28, "days", 1, 365, "days between workshops' reviews of their stations (the window the review looks back over)", "[E] as policy_review_days: a month"),
+    P("workshop_growth_queue_days", 5.0, "days", 0.0, 365.0, "mean order backlog over the window, in days of the stations' capacity, above which a workshop adds a station", "[E] a working week; local custom makers quote 2-4 weeks (Opendesk, PRODUCTS.md 4.2)"),
+    P("workshop_shrink_utilization", 0.4, "share", 0.0, 1.0, "utilization of its stations over the window below which a workshop drops one", "[E] below custom moulders' slump-year 47% (Plastics Technology surveys, PRODUCTS.md 1.3)"),
+    P("workshop_station_setup_cost", 500.0, "$", 0.0, 1_000_000_000.0, "one-off cost of a new station (installing the machine, hiring and training its helper), paid from the workshop's cash, which must cover it", "[E] a fifth of workshop_capital, like an equipment loan's down payment"),
+    P("workshop_helper_wage_per_hour", 30.0, "$/h", 0.0, 10000.0, "what a workshop pays a hired helper per hour worked", "[E] the factory wage: helpers come from the same households; BLS OEWS May 2022, production workers n.e.c. (51-9199): median $17.06/h, mean $18.68/h [S], for a low-wage sweep"),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),
