@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import REPLENISHMENT_POLICIES
+from abm.economy.parameters import REPLENISHMENT_POLICIES, WORKSHOP_GROWTH_RULES
 
 parameter_sets = st.fixed_dictionaries(
     {
@@ -33,6 +33,13 @@ parameter_sets = st.fixed_dictionaries(
         "replenishment_policy": st.sampled_from(REPLENISHMENT_POLICIES),
         "shipping_lead_time": st.integers(0, 20),
         "peak_to_mean": st.floats(1.0, 3.0),
+        "workshop_growth_rule": st.sampled_from(WORKSHOP_GROWTH_RULES),
+        "workshop_max_stations": st.integers(1, 6),
+        "workshop_growth_review_days": st.integers(1, 30),
+        "workshop_growth_queue_days": st.floats(0.0, 10.0),
+        "workshop_shrink_utilization": st.floats(0.0, 1.0),
+        "workshop_station_setup_cost": st.floats(0.0, 2000.0),
+        "workshop_helper_wage_per_hour": st.floats(0.0, 60.0),
     }
 )
 
