@@ -22,6 +22,7 @@ from abm.economy.shop_growth import (
     window_utilization,
 )
 from abm.economy.tally import Count
+from abm.economy.workshops import WorkshopArrays
 
 # ----------------------------------------------------------------------------------------------
 # The rule, by hand
@@ -234,6 +235,25 @@ def test_a_growing_shop_keeps_its_customers_prepayments():
             assert arrays.cash[row] < kept
     assert 1 <= len(paying) < 4  # both cases happen (seen: 3 paying)
     assert (arrays.queue_length[arrays.live()] > 0).any()  # with prepayments kept (seen: all)
+
+
+def test_injuries_fall_on_workers_present_and_idle_their_stations():
+    """Two injuries at a shop of three present fall on two of them, at random; one at a shop
+    whose owner is out falls on its helper at work, with no draw; an injured helper's station
+    is then idle (NOBODY in the crew)."""
+    crew = np.array([[10, 11, 12], [NOBODY, 21, NOBODY]])
+    hurt = WorkshopArrays._injured(crew, np.array([2, 1]), np.random.default_rng(0))
+    assert len(hurt) == 3 and set(hurt[:2]) < {10, 11, 12} and hurt[2] == 21
+    model = ProductionEconomy(rng=6, **BUSY)
+    run_days(model, 30)
+    arrays, hh = model.workshop_arrays, model.households
+    row = int(arrays.live()[0])
+    helper = int(arrays.helpers[row, 0])
+    hh.injure(np.array([helper]), 3)
+    hh.start_shift()
+    others = arrays.helpers[row, 1:].tolist()  # the second helper, or NOBODY
+    assert arrays.stations[row] >= 2 and not hh.out_today[arrays.owner[row]]
+    assert arrays.crew(np.array([row]), hh)[0].tolist() == [arrays.owner[row], NOBODY, *others]
 
 
 def test_a_closing_workshop_lays_its_helpers_off():
