@@ -621,6 +621,7 @@ class HomeWorkshop(Firm):
     price = _Row()
     markup = _Row()
     progress_hours = _Row()
+    stations = _Row()
     delivered_count = _Row()
     returns_count = _Row()
 
@@ -645,8 +646,9 @@ class HomeWorkshop(Firm):
         return workshop_technology(experience, self.model.steps, p).take(0).process(p)
 
     def capacity(self) -> float:
-        """Units a day the owner's hours allow with today's process."""
-        return self.model.p["workshop_hours_per_day"] / self.process().labour_hours
+        """Units a day its stations' hours allow with today's process."""
+        hours = self.stations * self.model.p["workshop_hours_per_day"]
+        return hours / self.process().labour_hours
 
     @property
     def queue_meter(self) -> FlowMeter:
@@ -657,7 +659,8 @@ class HomeWorkshop(Firm):
 
     def go_bankrupt(self) -> None:
         """Pay out or write off, and leave (`ProductionEconomy.close_workshops` has delivered
-        what was on its way and refunded the queue)."""
+        what was on its way and refunded the queue); its helpers are laid off."""
+        self.model.households.lay_off(self.arrays.release_helpers(self.row))
         self.model.households.close_workshop(self.owner)
         self.settle_and_leave(HouseholdAccounts(self.owner))
         self.model.reach.remove(int(self.arrays.offer_id[self.row]))

@@ -45,7 +45,7 @@ class Households:
         self.impatience = draw(p["impatience_per_day"])
         self.mismatch_cost = draw(p["custom_mismatch_cost"])
         self.defect_belief = np.full((n, len(MODES)), p["prior_defect_belief"])
-        self.employer = np.full(n, NOBODY, dtype=np.int64)  # unique_id of the factory
+        self.employer = np.full(n, NOBODY, dtype=np.int64)  # unique_id of factory or workshop
         self.owns_workshop = np.zeros(n, dtype=bool)
         self.injured_days = np.zeros(n, dtype=np.int64)  # working days still to miss
         self.out_today = np.zeros(n, dtype=bool)  # injured: does not work today
@@ -75,7 +75,8 @@ class Households:
         self.surplus_today[mode] -= float(np.sum(self.willingness_to_pay(idx) - refunded))
 
     # --- work and health ---
-    def hire(self, idx: np.ndarray, employer: int) -> None:
+    def hire(self, idx: np.ndarray, employer: int | np.ndarray) -> None:
+        """Households `idx` work for `employer` (a firm's unique_id, or one per household)."""
         self.employer[idx] = employer
 
     def lay_off(self, idx: np.ndarray) -> None:
@@ -213,5 +214,5 @@ class Households:
             self.defect_belief[:, m] += w * (mean - self.defect_belief[:, m])
 
     def available_workers(self) -> np.ndarray:
-        """Households free to take a factory job."""
+        """Households free to take a job (in a factory or as a workshop's helper)."""
         return np.flatnonzero((self.employer == NOBODY) & ~self.owns_workshop)

@@ -43,6 +43,7 @@ COSTS = (
     "disposal",
     "injuries",
     "returns",
+    "station set-up",
 )
 # every kind of payment: a name outside this set is a typo, and `Ledger.pay` refuses it
 CATEGORIES = (

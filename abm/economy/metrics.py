@@ -49,7 +49,7 @@ _PER_MODE = {
         "$/(unit/yr)",
         "capital per unit of yearly output at the rate of the last verdict_window days",
     ),
-    "utilization": ("share", "units made today over machine capacity (workshops: owners' hours)"),
+    "utilization": ("share", "units made today over machine capacity (workshops: stations' hours)"),
     "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
     "lost_sales": ("units/day", "needs turned away by an empty store (each need once)"),
     "demand": ("units/day", "needs that reached the mode's stores or workshops today (each once)"),
@@ -62,7 +62,7 @@ _PER_MODE = {
     "in_transit": ("units", "goods shipped, not yet arrived"),
     "wip": ("units", "factory: finished units of unfinished lots; workshop: queued orders"),
     "bullwhip": ("ratio", f"var(orders upstream)/var(demand), last {BULLWHIP_WINDOW} days"),
-    "employment": ("people", "factory workers, or workshop owners"),
+    "employment": ("people", "factory workers, or workshop owners and their hired helpers"),
     "consumer_surplus": ("$/day", "willingness to pay minus price of today's purchases"),
     "subsidies": ("$/day", "subsidies paid today"),
 }
@@ -108,7 +108,7 @@ def measure(model) -> dict[str, float]:
             len(rows),
             arrays.price[rows],
             arrays.markup[rows],
-            model.p["workshop_capital"] * len(rows),
+            model.p["workshop_capital"] * _workers(arrays, rows),
         ),
     )
     today_by_mode, total_by_mode = model.tally.today, model.tally.total
@@ -171,13 +171,18 @@ def measure(model) -> dict[str, float]:
     row["wip_factory"] = sum(f.in_process() for f in factories)
     row["wip_workshop"] = int(arrays.queue_length[rows].sum())
     row["employment_factory"] = sum(len(f.workers) for f in factories)
-    row["employment_workshop"] = len(rows)
+    row["employment_workshop"] = _workers(arrays, rows)
     hh = model.households
     row["needs"] = float(model.households.needs_today)
     row["unmet_needs"] = hh.unmet_today
     row["household_income"] = float(hh.income_today.mean())
     row["money_inside"] = model.ledger.money_inside(model.firm_cash())
     return row
+
+
+def _workers(arrays, rows: np.ndarray) -> int:
+    """Workshops' stations: their owners and hired helpers, and as many machines."""
+    return int(arrays.stations[rows].sum())
 
 
 def _share(amounts: list[float], m: int) -> float:

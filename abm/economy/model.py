@@ -15,7 +15,7 @@ from abm.economy.agents import (
     HomeWorkshop,
     RetailStore,
 )
-from abm.economy.households import Households
+from abm.economy.households import NOBODY, Households
 from abm.economy.ledger import OUTSIDE, FirmList, GoodsAccount, HouseholdAccounts, Ledger
 from abm.economy.market import ReachIndex
 from abm.economy.metrics import METRICS, History, measure, verdict
@@ -176,6 +176,7 @@ class ProductionEconomy(mesa.Model):
         entry.enter_workshops(self)
         if self.steps % self.p["factory_entry_review_days"] == 0:
             entry.enter_factories(self)
+        self.review_workshop_stations()
         self.review_policies()
         hh.spread_word_of_mouth()
         self.observe_buffers()
@@ -212,16 +213,16 @@ class ProductionEconomy(mesa.Model):
         arrays.pay_fixed_costs(arrays.live(), self.ledger)
 
     def work_in_workshops(self) -> None:
-        """Every workshop's capacity counts; those with orders and a healthy owner build."""
+        """Every workshop's capacity counts; those with orders and a healthy worker build."""
         arrays = self.workshop_arrays
         rows = arrays.live()
         if len(rows) == 0:
             return
         tech = arrays.technology(rows, self.steps)
-        self.tally.add(WORKSHOP, Count.CAPACITY, float(tech.capacity.sum()))
-        healthy = self.households.healthy(arrays.owner[rows])
-        working = (arrays.queue_length[rows] > 0) & healthy
-        arrays.work(rows[working], tech.take(working), self)
+        self.tally.add(WORKSHOP, Count.CAPACITY, arrays.count_capacity(rows, tech))
+        crew = arrays.crew(rows, self.households)
+        working = (arrays.queue_length[rows] > 0) & (crew != NOBODY).any(axis=1)
+        arrays.work(rows[working], tech.take(working), crew[working], self)
 
     def replenish(self) -> None:
         """Stores order by their pull policy; under push, factories release their plan."""
@@ -233,6 +234,15 @@ class ProductionEconomy(mesa.Model):
                 if (self.steps - 1) % self.p["push_plan_days"] == 0 or factory.push_rate == 0:
                     factory.plan_push()
                 factory.push_orders()
+
+    def review_workshop_stations(self) -> None:
+        """At each growth review, under the "stations" rule, workshops add a station (a machine
+        and a hired helper) or drop one (`WorkshopArrays.review_stations`)."""
+        p = self.p
+        if p["workshop_growth_rule"] != "stations" or self.steps % p["workshop_growth_review_days"]:
+            return
+        arrays = self.workshop_arrays
+        arrays.review_stations(arrays.live(), self)
 
     def review_policies(self) -> None:
         """Markups at their reviews, then prices daily; lot sizes, reorder points, cards and

@@ -16,6 +16,7 @@ from abm.economy.formulas import max_peak_to_mean
 from abm.economy.pricing import PRICING_RULES
 
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
+WORKSHOP_GROWTH_RULES = ("stations", "fixed")
 
 
 class ParameterError(ValueError):
@@ -217,6 +218,14 @@ _PARAMS: tuple[Param, ...] = (
     P("markup_max", 1.0, "share", 0.0, 10.0, "highest markup over normal full unit cost a firm sets", "[E] K+S has no bounds"),
     P("markup_share_growth_cap", 1.0, "ratio", 0.0, 100.0, "largest relative rise of a firm's market share a review counts (1: a doubling); a firm that sold nothing in the window before and sells now counts this much", "[E] later K+S versions bound abnormal markup changes too (mLim, marcov64/Lsd)"),
     P("markup_review_days", 91, "days", 1, 3650, "days between markup reviews, and the window over which each firm's market share is measured", "[R] a K+S period is a quarter; the median euro-area firm reviews its price about 1-3 times a year (Fabiani et al. 2006)"),
+    # --- workshop growth: stations and hired helpers (abm/economy/shop_growth.py) -------------------
+    P("workshop_growth_rule", "stations", "", None, None, "how workshops grow: add and drop stations (a machine and a hired helper each) by their order backlog and utilization, or stay one-person shops (fixed: version 0.3.1)", "[E] issue 13; fixed reproduces 0.3.1", WORKSHOP_GROWTH_RULES),
+    P("workshop_max_stations", 5, "stations", 1, 100, "most stations a workshop runs: the owner's and up to max - 1 hired helpers'", "[S] Census SUSB 2019 (CRS report on small business size standards): 61.6% of US employer firms have 0-4 employees; [E] owner + 4 helpers"),
+    P("workshop_growth_review_days", 28, "days", 1, 365, "days between workshops' reviews of their stations (the window the review looks back over)", "[E] as policy_review_days: a month"),
+    P("workshop_growth_queue_days", 5.0, "days", 0.0, 365.0, "mean order backlog over the window, in days of the stations' capacity, above which a workshop adds a station", "[E] a working week; local custom makers deliver in 2-4 weeks (Opendesk, PRODUCTS.md 4.2)"),
+    P("workshop_shrink_utilization", 0.4, "share", 0.0, 1.0, "utilization of its stations over the window below which a workshop drops one", "[E] below custom moulders' slump-year 47% (Plastics Technology surveys, PRODUCTS.md 1.3)"),
+    P("workshop_station_setup_cost", 500.0, "$", 0.0, 1_000_000_000.0, "one-off cost of a new station (installing the machine, hiring and training its helper), paid from the workshop's cash, which must cover it", "[E] a fifth of workshop_capital, like an equipment loan's down payment"),
+    P("workshop_helper_wage_per_hour", 30.0, "$/h", 0.0, 10000.0, "what a workshop pays a hired helper per hour worked", "[E] the factory wage: helpers come from the same households; BLS OEWS May 2022, production workers n.e.c. (51-9199): median $17.06/h, mean $18.68/h [S], for a low-wage sweep"),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),

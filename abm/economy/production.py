@@ -61,11 +61,15 @@ class Process:
             return np.trunc(feedstock_kg / self.feedstock_drawn).astype(np.int64)
         return int(feedstock_kg / self.feedstock_drawn)
 
+    def feedstock_cover(self, units_per_day, cover_days: int):
+        """kg of feedstock that `cover_days` days of use at `units_per_day` draw. Scalars or
+        arrays."""
+        return units_per_day * self.feedstock_drawn * cover_days
+
     def reorder_due(self, on_hand_kg, on_order_kg, units_per_day, cover_days: int):
         """(r, Q) on feedstock: a lot is due when stock on hand and on order covers fewer than
         `cover_days` days of use (the supplier's lead time plus a margin). Scalars or arrays."""
-        cover = units_per_day * self.feedstock_drawn * cover_days
-        return on_hand_kg + on_order_kg < cover
+        return on_hand_kg + on_order_kg < self.feedstock_cover(units_per_day, cover_days)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
 """Home workshops' state, held as arrays so that a day of thousands of workshops is a few
-numpy operations: their technology, prices, quotes, fixed costs, solvency and queue meters.
+numpy operations: their technology, stations and helpers, prices, quotes, fixed costs, solvency
+and queue meters.
 
 Every workshop is also a Mesa agent (`abm.economy.agents.HomeWorkshop`), a view on one row of these
 arrays, as `Consumer` is on the households'. Rows are never moved or reused: a closed
 workshop's row stays, with `alive` False, so an agent's row is fixed for its life and row order
 is the order in which workshops opened. The day's work of all workshops with orders is one
 batch too, and their queues of paid orders are one table (`Orders`), sorted by row.
+
+A workshop runs `stations` (a machine each, worked by the owner or a hired helper: the table
+`helpers`, one column per station after the owner's); under the "stations" growth rule it adds
+and drops them at its growth reviews (`review_stations`, the rule in `shop_growth`).
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from abm.economy import formulas
+from abm.economy import formulas, shop_growth
 from abm.economy.flow import FlowMeter, FlowMeters
 from abm.economy.formulas import DAYS_PER_YEAR
+from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, FirmRows, HouseholdAccounts, Ledger
 from abm.economy.market import public_defect_record
 from abm.economy.modes import WORKSHOP
@@ -60,6 +66,12 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "in_transit": (np.int64, 0),
     "flow_days": (np.int64, 1),  # entries in the cash-flow window (it opens with one zero)
     "flow_next": (np.int64, 1),  # the window's slot for tomorrow's entry
+    "stations": (np.int64, 0),  # machines, each with its worker: the owner's and helpers'
+    # since the last growth review: day ends, their queue lengths, units made, capacity counted
+    "window_days": (np.int64, 0),
+    "window_queue": (float, 0.0),
+    "window_made": (float, 0.0),
+    "window_capacity": (float, 0.0),
 }
 
 
@@ -67,7 +79,7 @@ class Technology(NamedTuple):
     """Per-unit technology of a set of workshops today, one array entry per workshop."""
 
     labour_hours: np.ndarray  # h per unit attempted
-    capacity: np.ndarray  # units a day the owner's hours allow
+    capacity: np.ndarray  # units a day the stations' hours allow
     error_probability: np.ndarray
     injury_rate_per_hour: np.ndarray
     waste_share: float  # the same for every workshop: it moves with 3D-printing progress only
@@ -99,8 +111,9 @@ def technology_factor(day: int, printing_progress: float) -> float:
     return (1.0 - printing_progress) ** (day / DAYS_PER_YEAR)
 
 
-def workshop_technology(experience: np.ndarray, day: int, p: dict) -> Technology:
-    """The factory's rates times workshop multipliers whose excess shrinks with learning.
+def workshop_technology(experience: np.ndarray, day: int, p: dict, stations=1) -> Technology:
+    """The factory's rates times workshop multipliers whose excess shrinks with learning; the
+    capacity of `stations` stations (one number, or one per workshop) of a worker's hours each.
 
     Improvement is 3D-printing progress (`technology_factor`) times own learning (Wright's law
     on the workshop's cumulative output, `formulas.unit_labour`).
@@ -117,7 +130,7 @@ def workshop_technology(experience: np.ndarray, day: int, p: dict) -> Technology
     labour_hours = p["workshop_labour_hours"] * improve
     return Technology(
         labour_hours=labour_hours,
-        capacity=p["workshop_hours_per_day"] / labour_hours,
+        capacity=stations * p["workshop_hours_per_day"] / labour_hours,
         error_probability=np.minimum(
             1.0, p["error_probability"] * excess(p["workshop_defect_multiplier"])
         ),
@@ -174,11 +187,14 @@ class WorkshopArrays:
 
     def __init__(self, p: dict) -> None:
         self.p = p
+        self.growing = p["workshop_growth_rule"] == "stations"  # stations come and go
         self.rows = 0  # rows opened so far
         for name, (dtype, empty) in COLUMNS.items():
             setattr(self, name, np.full(FIRST_ROWS, empty, dtype=dtype))
         # daily net cash flow over the last imitation_window_days (what imitators see), a ring
         self.cash_flow = np.zeros((FIRST_ROWS, p["imitation_window_days"]))
+        # the helper working each station after the owner's, in hiring order (NOBODY: none)
+        self.helpers = np.full((FIRST_ROWS, p["workshop_max_stations"] - 1), NOBODY)
         self.queue_meters = FlowMeters(FIRST_ROWS)  # each row's order queue (Little's law)
         self.agents: list = []  # the HomeWorkshop of each row
         self.orders = no_entries(Orders)  # every queue: by row, oldest first within a row
@@ -193,6 +209,7 @@ class WorkshopArrays:
         self.rows += 1
         self.alive[row] = True
         self.owner[row] = owner
+        self.stations[row] = 1  # the owner's
         self.x[row], self.y[row] = x, y
         self.experience[row] = self.p["workshop_initial_experience"]
         self.markup[row] = self.p["price_markup"]
@@ -211,6 +228,9 @@ class WorkshopArrays:
         flows = np.zeros((size, self.p["imitation_window_days"]))
         flows[: self.rows] = self.cash_flow[: self.rows]
         self.cash_flow = flows
+        helpers = np.full((size, self.helpers.shape[1]), NOBODY)
+        helpers[: self.rows] = self.helpers[: self.rows]
+        self.helpers = helpers
 
     def close(self, row: int) -> None:
         self.alive[row] = False
@@ -226,7 +246,7 @@ class WorkshopArrays:
 
     # --- what every workshop does each day ---
     def technology(self, rows: np.ndarray, day: int) -> Technology:
-        return workshop_technology(self.experience[rows], day, self.p)
+        return workshop_technology(self.experience[rows], day, self.p, self.stations[rows])
 
     def lead_times(self, rows: np.ndarray, tech: Technology) -> np.ndarray:
         """Quoted days to delivery: the queue ahead, the build, local delivery."""
@@ -238,24 +258,52 @@ class WorkshopArrays:
         return p["workshop_subsidy_per_unit"] if day < p["subsidy_sunset_day"] else 0.0
 
     def capital_charge(self) -> float:
-        """Depreciation and interest on one workshop's capital, per day."""
+        """Depreciation and interest on one station's capital, per day."""
         p = self.p
         life, rate = p["workshop_capital_life_years"], p["interest_rate"]
         return capital_charge_per_day(p["workshop_capital"], life, rate)
 
-    def fixed_cost_per_day(self) -> float:
-        return self.capital_charge() + self.p["workshop_overhead_per_day"]
+    def capital(self, rows: np.ndarray) -> np.ndarray:
+        """Capital of workshops `rows`: a machine per station."""
+        return self.p["workshop_capital"] * self.stations[rows]
+
+    def fixed_costs_per_day(self, rows: np.ndarray) -> np.ndarray:
+        """Capital charge and overhead of workshops `rows`, by their stations."""
+        p = self.p
+        return shop_growth.fixed_costs_per_day(
+            self.stations[rows], self.capital_charge(), p["workshop_overhead_per_day"]
+        )
+
+    def wage_per_hour(self, rows: np.ndarray) -> np.ndarray:
+        """Pay per hour worked at workshops `rows`, over the owner's and the helpers' stations."""
+        p = self.p
+        return shop_growth.mean_wage(
+            self.stations[rows], p["workshop_wage_per_hour"], p["workshop_helper_wage_per_hour"]
+        )
+
+    def feedstock_lot(self, rows: np.ndarray) -> np.ndarray:
+        """kg a workshop buys per feedstock order: `workshop_feedstock_lot` for each station."""
+        return self.p["workshop_feedstock_lot"] * self.stations[rows]
+
+    def feedstock_price(self, rows: np.ndarray) -> np.ndarray:
+        """$/kg of the lots workshops `rows` buy: a bigger shop's bigger lot costs less a kg."""
+        p = self.p
+        per_stations = [
+            feedstock_quote(p, p["workshop_feedstock_lot"] * stations)
+            for stations in range(1, p["workshop_max_stations"] + 1)
+        ]
+        return np.array(per_stations)[self.stations[rows] - 1]
 
     def set_prices(self, rows: np.ndarray, day: int) -> None:
         """Each workshop's markup over its normal full unit cost at today's process, less the
         subsidy; never below its variable unit cost less the subsidy, nor the price floor."""
         p = self.p
         tech = self.technology(rows, day)
-        feed = tech.process(p).feedstock_drawn * feedstock_quote(p, p["workshop_feedstock_lot"])
-        variable = tech.labour_hours * p["workshop_wage_per_hour"] + feed
+        feed = tech.process(p).feedstock_drawn * self.feedstock_price(rows)
+        variable = tech.labour_hours * self.wage_per_hour(rows) + feed
         full = normal_cost_price(
             variable,
-            self.fixed_cost_per_day(),
+            self.fixed_costs_per_day(rows),
             tech.capacity,
             p["normal_utilization"],
             self.markup[rows],
@@ -293,7 +341,8 @@ class WorkshopArrays:
         )
 
     def pay_fixed_costs(self, rows: np.ndarray, ledger: Ledger) -> None:
-        payers, each = self.account(rows), np.ones(len(rows))
+        """Each station's capital charge and overhead (`shop_growth.fixed_costs_per_day`)."""
+        payers, each = self.account(rows), self.stations[rows]
         ledger.pay(payers, OUTSIDE, self.capital_charge() * each, "capital charge")
         ledger.pay(payers, OUTSIDE, self.p["workshop_overhead_per_day"] * each, "overhead")
 
@@ -315,11 +364,12 @@ class WorkshopArrays:
     def yearly_returns(self, rows: np.ndarray) -> np.ndarray:
         """Recent net cash flow, annualized, over capital: what neighbours see."""
         mean_flow = self.cash_flow[rows].sum(axis=1) / self.flow_days[rows]
-        return mean_flow * DAYS_PER_YEAR / max(self.p["workshop_capital"], 1.0)
+        return mean_flow * DAYS_PER_YEAR / np.maximum(self.capital(rows), 1.0)
 
     def pay_out_profit(self, rows: np.ndarray, ledger: Ledger) -> None:
-        """Cash beyond the starting working capital goes home: workshop profit is income."""
-        surplus = self.cash[rows] - self.p["workshop_initial_cash"]
+        """Cash beyond what the workshop keeps (`kept_cash`) goes home: workshop profit is
+        income."""
+        surplus = self.cash[rows] - self.kept_cash(rows)
         paying, surplus = rows[surplus > 0], surplus[surplus > 0]
         if len(paying) == 0:
             return
@@ -328,9 +378,22 @@ class WorkshopArrays:
         ledger.pay(payers, HouseholdAccounts(owners), surplus, "owner dividend")
         self.cash_at_day_start[paying] -= surplus  # a payout, not a loss, in tomorrow's cash flow
 
+    def kept_cash(self, rows: np.ndarray):
+        """Cash workshops `rows` keep at a payout: the starting working capital and, where
+        workshops grow, their customers' prepayments for the orders in their queues (owed work,
+        not profit: paid out, a shop that grows to clear its backlog would pay for that work
+        with cash it no longer has)."""
+        if not self.growing:
+            return self.p["workshop_initial_cash"]
+        prepaid = np.bincount(self.orders.row, weights=self.orders.paid, minlength=len(self.cash))
+        return self.p["workshop_initial_cash"] + prepaid[rows]
+
     def observe_queues(self, rows: np.ndarray) -> None:
-        """End of day: each order queue's length for its flow meter (Little's law)."""
+        """End of day: each order queue's length for its flow meter (Little's law) and for the
+        backlog its next growth review reads."""
         self.queue_meters.observe(rows, self.queue_length[rows])
+        self.window_queue[rows] += self.queue_length[rows]
+        self.window_days[rows] += 1
 
     # --- the order queues ---
     def take_orders(self, rows: np.ndarray, households: np.ndarray, day: int, paid, waited):
@@ -361,13 +424,32 @@ class WorkshopArrays:
         return leaving
 
     # --- the day's work, and units on their way ---
-    def work(self, rows: np.ndarray, tech: Technology, model) -> None:
-        """Workshops `rows` (with orders, owner healthy) build with the owner's hours at
-        today's technology; feedstock limits output. Passed units leave for their buyers, first
-        in first out; caught ones are remade. Then feedstock is reordered as needed."""
+    def count_capacity(self, rows: np.ndarray, tech: Technology) -> float:
+        """Today's capacity of workshops `rows` (their stations'), counted toward the
+        utilization their next growth review reads; returns it in all."""
+        self.window_capacity[rows] += tech.capacity
+        return float(tech.capacity.sum())
+
+    def crew(self, rows: np.ndarray, households) -> np.ndarray:
+        """Who works at workshops `rows` today, one row each and one column per station (the
+        owner's first, then the helpers' in hiring order): the household, or NOBODY where the
+        station has no worker or its worker is out injured (the station stands idle)."""
+        team = np.column_stack([self.owner[rows], self.helpers[rows]])
+        present = team != NOBODY
+        present[present] = households.healthy(team[present])
+        return np.where(present, team, NOBODY)
+
+    def work(self, rows: np.ndarray, tech: Technology, crew: np.ndarray, model) -> None:
+        """Workshops `rows` (with orders and someone at work: `crew`, one row each) build with
+        their workers' hours at today's technology; feedstock limits output. Passed units leave
+        for their buyers, first in first out; caught ones are remade. Each worker is paid an
+        equal share of the hours used; injuries fall on workers who worked. Then feedstock is
+        reordered as needed."""
         p = self.p
         process = tech.process(p)
-        hours, lpu = p["workshop_hours_per_day"], tech.labour_hours
+        present = crew != NOBODY
+        workers = present.sum(axis=1)
+        hours, lpu = workers * p["workshop_hours_per_day"], tech.labour_hours
         by_feedstock = process.units_from(self.feedstock_kg[rows])
         queued, progress = self.queue_length[rows], self.progress_hours[rows]
         n = np.minimum(np.minimum((progress + hours) // lpu, by_feedstock), queued).astype(int)
@@ -376,24 +458,58 @@ class WorkshopArrays:
         self.progress_hours[rows] = np.maximum(0.0, progress + used - n * lpu)
         out = make_batches(n, process, model.rng, hours=used)
         self._record(rows, out, model)
-        owners = self.owner[rows]
-        wages = used * p["workshop_wage_per_hour"]
-        model.ledger.pay(self.account(rows), HouseholdAccounts(owners), wages, "owner pay")
-        hurt = out.injuries > 0
-        model.treat_injuries(self.account(rows[hurt]), owners[hurt], out.injuries[hurt])
+        self._pay_workers(rows, crew, used / workers, model.ledger)
+        hit = out.injuries > 0
+        hurt = self._injured(crew[hit], out.injuries[hit], model.rng)
+        model.treat_injuries(self.account(rows[hit]), hurt, out.injuries[hit])
         self._dispatch(rows, out, model)
         # feedstock for a few days at the capacity their output has taught them
         learned = self.technology(rows, model.steps).capacity
         on_hand, on_order = self.feedstock_kg[rows], self.feedstock_on_order[rows]
         cover_days = p["feedstock_lead_time"] + p["feedstock_extra_cover_days"]
         due = process.reorder_due(on_hand, on_order, learned, cover_days)
-        for row in rows[due].tolist():
-            model.feedstock.sell(self.agents[row], p["workshop_feedstock_lot"])
+        ordering, lot = rows[due], self.feedstock_lot(rows[due])
+        lots = np.ones(len(ordering), dtype=np.int64)
+        if self.growing:  # (r, nQ): as many lots as restore the cover, for a shop that grew
+            short = process.feedstock_cover(learned[due], cover_days) - on_hand[due] - on_order[due]
+            lots = np.ceil(short / lot).astype(np.int64)
+        for row, kg, n in zip(ordering.tolist(), lot.tolist(), lots.tolist(), strict=True):
+            for _ in range(n):
+                model.feedstock.sell(self.agents[row], kg)
+
+    def _pay_workers(self, rows, crew: np.ndarray, shift: np.ndarray, ledger: Ledger) -> None:
+        """Each worker present at workshops `rows` worked `shift` hours (one per workshop): the
+        owner is paid owner pay, each helper `workshop_helper_wage_per_hour` as wages."""
+        p = self.p
+        owner_hours = np.where(crew[:, 0] != NOBODY, shift, 0.0)
+        owner_pay = owner_hours * p["workshop_wage_per_hour"]
+        ledger.pay(self.account(rows), HouseholdAccounts(self.owner[rows]), owner_pay, "owner pay")
+        helping = crew[:, 1:] != NOBODY
+        if not helping.any():
+            return
+        per_row = helping.sum(axis=1)  # helpers at work, row by row as boolean indexing reads
+        wages = np.repeat(shift, per_row) * p["workshop_helper_wage_per_hour"]
+        helpers = HouseholdAccounts(crew[:, 1:][helping])
+        ledger.pay(self.account(np.repeat(rows, per_row)), helpers, wages, "wages")
+
+    @staticmethod
+    def _injured(crew: np.ndarray, injuries: np.ndarray, rng) -> np.ndarray:
+        """The households hurt by `injuries` (one count per row of `crew`): as many as there
+        are injuries, drawn without replacement among the row's workers present, at random when
+        there is more than one (no draw otherwise)."""
+        present = crew != NOBODY
+        if (present.sum(axis=1) > 1).any():
+            priority = np.where(present, rng.random(crew.shape), np.inf)
+        else:
+            priority = np.where(present, 0.0, np.inf)
+        rank = np.argsort(np.argsort(priority, axis=1, kind="stable"), axis=1, kind="stable")
+        return crew[present & (rank < injuries[:, None])]
 
     def _record(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
         """Book the batches (`ProductionEconomy.record_batches`) and what they used."""
         model.record_batches(WORKSHOP, out, self.account(rows))
         self.experience[rows] += out.made
+        self.window_made[rows] += out.made
         self.feedstock_kg[rows] -= out.feedstock_kg
 
     def _dispatch(self, rows: np.ndarray, out: BatchOutcome, model) -> None:
@@ -451,6 +567,59 @@ class WorkshopArrays:
         """Units of workshops `rows` delivered, `defective` ones returned: the public record."""
         np.add.at(self.delivered_count, rows, 1)
         np.add.at(self.returns_count, rows[defective], 1)
+
+    # --- stations and helpers ---
+    def review_stations(self, rows: np.ndarray, model) -> None:
+        """Growth review of workshops `rows`: each adds a station, drops one or keeps them by
+        the window since its last review (`shop_growth.station_change`); then the window starts
+        afresh."""
+        p = self.p
+        days = np.maximum(self.window_days[rows], 1)
+        tech = self.technology(rows, model.steps)
+        change = shop_growth.station_change(
+            shop_growth.backlog_days(self.window_queue[rows] / days, tech.capacity),
+            shop_growth.window_utilization(self.window_made[rows], self.window_capacity[rows]),
+            self.cash[rows],
+            self.stations[rows],
+            p["workshop_growth_queue_days"],
+            p["workshop_shrink_utilization"],
+            p["workshop_station_setup_cost"],
+            p["workshop_max_stations"],
+        )
+        self._drop_stations(rows[change == shop_growth.DROP], model.households)
+        self._add_stations(rows[change == shop_growth.ADD], model)
+        self.window_days[rows] = 0
+        self.window_queue[rows] = self.window_made[rows] = self.window_capacity[rows] = 0.0
+
+    def _add_stations(self, rows: np.ndarray, model) -> None:
+        """Workshops `rows` each hire a helper among the households free to work and pay the
+        station's set-up; if too few are free, the first rows (the oldest workshops) get them."""
+        hh = model.households
+        free = hh.available_workers()
+        rows = rows[: len(free)]
+        if len(rows) == 0:
+            return
+        hires = model.rng.choice(free, size=len(rows), replace=False)
+        hh.hire(hires, np.array([self.agents[row].unique_id for row in rows.tolist()]))
+        self.helpers[rows, self.stations[rows] - 1] = hires
+        self.stations[rows] += 1
+        setup = np.full(len(rows), self.p["workshop_station_setup_cost"])
+        model.ledger.pay(self.account(rows), OUTSIDE, setup, "station set-up")
+
+    def _drop_stations(self, rows: np.ndarray, households) -> None:
+        """Workshops `rows` each give up their last station: its helper, the last hired, is
+        laid off and its machine goes back (its capital charge stops)."""
+        last = self.stations[rows] - 2  # the helper's column
+        households.lay_off(self.helpers[rows, last])
+        self.helpers[rows, last] = NOBODY
+        self.stations[rows] -= 1
+
+    def release_helpers(self, row: int) -> np.ndarray:
+        """The helpers of workshop `row`, which is closing: they leave its books (the caller
+        lays them off)."""
+        helpers = self.helpers[row][self.helpers[row] != NOBODY]
+        self.helpers[row] = NOBODY
+        return helpers
 
     # --- one row ---
     def meter(self, row: int) -> FlowMeter:

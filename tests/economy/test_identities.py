@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import REPLENISHMENT_POLICIES
+from abm.economy.parameters import REPLENISHMENT_POLICIES, WORKSHOP_GROWTH_RULES
 from abm.economy.pricing import PRICING_RULES
 
 parameter_sets = st.fixed_dictionaries(
@@ -40,6 +40,13 @@ parameter_sets = st.fixed_dictionaries(
         "markup_max": st.floats(0.2, 3.0),
         "markup_share_growth_cap": st.floats(0.0, 5.0),
         "markup_review_days": st.integers(1, 30),
+        "workshop_growth_rule": st.sampled_from(WORKSHOP_GROWTH_RULES),
+        "workshop_max_stations": st.integers(1, 6),
+        "workshop_growth_review_days": st.integers(1, 30),
+        "workshop_growth_queue_days": st.floats(0.0, 10.0),
+        "workshop_shrink_utilization": st.floats(0.0, 1.0),
+        "workshop_station_setup_cost": st.floats(0.0, 2000.0),
+        "workshop_helper_wage_per_hour": st.floats(0.0, 60.0),
     }
 )
 
