@@ -175,6 +175,7 @@ class ProductionEconomy(mesa.Model):
         entry.enter_workshops(self)
         if self.steps % self.p["factory_entry_review_days"] == 0:
             entry.enter_factories(self)
+        self.review_capacity()
         self.review_policies()
         hh.spread_word_of_mouth()
         self.observe_buffers()
@@ -232,6 +233,19 @@ class ProductionEconomy(mesa.Model):
                 if (self.steps - 1) % self.p["push_plan_days"] == 0 or factory.push_rate == 0:
                     factory.plan_push()
                 factory.push_orders()
+
+    def review_capacity(self) -> None:
+        """Factories service the loans of retired capacity, review their capacity at review
+        points (abm.economy.capacity), and finished modules come on line; before prices and
+        staffing, which follow capacity. Under capacity_rule="fixed" capacity is for life."""
+        if self.p["capacity_rule"] == "fixed":
+            return
+        review = self.steps % self.p["capacity_review_days"] == 0
+        for factory in self.factories():
+            factory.service_stranded_loan()
+            if review:
+                factory.review_capacity()
+            factory.commission()
 
     def review_policies(self) -> None:
         """Prices daily; lot sizes, reorder points, cards and staffing at review points."""
