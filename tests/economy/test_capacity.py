@@ -70,18 +70,18 @@ def test_modules_to_retire_keeps_one_module(wanted, installed, most, retired):
 
 
 def test_module_capital_is_the_six_tenths_increment():
-    """C(K) = 1.5 M x (K / 100)^0.6.  0.8^0.6 = exp(0.6 ln 0.8) = exp(-0.133886) = 0.874688,
-    0.9^0.6 = exp(-0.063216) = 0.938740: C(80) = 1,312,032, C(90) = 1,408,110, so ten units a
-    day on a factory of 80 cost 96,078, about 0.6 x the plant's average of 1,312,032 / 80 =
-    16,400 per unit a day (x 10 = 98,402; the curve bends over the module). Retiring them
-    releases as much; two steps of ten from 80 cost C(100) - C(80) = 1,500,000 - 1,312,032."""
+    """C(K) = 1.5 M x (K / 100)^0.6.  0.8^0.6 = exp(0.6 ln 0.8) = exp(-0.1338861) = 0.8746896,
+    0.9^0.6 = exp(-0.0632163) = 0.9387404: C(80) = 1,312,034, C(90) = 1,408,111, so ten units a
+    day on a factory of 80 cost 96,076, about 0.6 x the plant's average of 1,312,034 / 80 =
+    16,400 per unit a day (x 10 = 98,403; the curve bends over the module). Retiring them
+    releases as much; two steps of ten from 80 cost C(100) - C(80) = 1,500,000 - 1,312,034."""
     args = (1_500_000.0, 100.0, 0.6)
-    assert investment.module_capital(80.0, 10.0, *args) == pytest.approx(96_078, rel=1e-4)
-    assert investment.module_capital(90.0, -10.0, *args) == pytest.approx(-96_078, rel=1e-4)
+    assert investment.module_capital(80.0, 10.0, *args) == pytest.approx(96_076, rel=1e-5)
+    assert investment.module_capital(90.0, -10.0, *args) == pytest.approx(-96_076, rel=1e-5)
     two_steps = investment.module_capital(80.0, 10.0, *args) + investment.module_capital(
         90.0, 10.0, *args
     )
-    assert two_steps == pytest.approx(187_968, rel=1e-4)
+    assert two_steps == pytest.approx(187_966, rel=1e-5)
 
 
 def test_the_stranded_loan_is_paid_like_capital_then_repaid_in_instalments():
@@ -118,8 +118,8 @@ def one_factory(**overrides) -> ProductionEconomy:
 
 
 def test_a_module_on_line_is_bought_on_a_loan_and_everything_follows_capacity():
-    """Ten units a day on 100: 1.1^0.6 = exp(0.6 x 0.0953102) = 1.058853, so the module costs
-    1.5 M x 0.058853 = 88,280, lent and paid to the builder on the same day (cash unchanged);
+    """Ten units a day on 100: 1.1^0.6 = exp(0.6 x 0.0953102) = 1.0588529, so the module costs
+    1.5 M x 0.0588529 = 88,279, lent and paid to the builder on the same day (cash unchanged);
     the feedstock lot is 30 days x 110 x 1 kg, and the price spreads the fixed cost over 110."""
     model = one_factory()
     (factory,) = model.factories()
@@ -127,8 +127,8 @@ def test_a_module_on_line_is_bought_on_a_loan_and_everything_follows_capacity():
     factory.construction.append((model.steps, 10.0))
     factory.commission()
     assert factory.capacity == 110.0
-    assert factory.capital == pytest.approx(1_588_280, rel=1e-5)
-    assert model.ledger.inflows["investment loan"] == pytest.approx(88_280, rel=1e-4)
+    assert factory.capital == pytest.approx(1_588_279, rel=1e-6)
+    assert model.ledger.inflows["investment loan"] == pytest.approx(88_279, rel=1e-5)
     assert model.ledger.outflows["capacity investment"] == model.ledger.inflows["investment loan"]
     assert factory.cash == pytest.approx(cash)
     assert factory.feedstock_lot == 30 * 110.0
@@ -146,8 +146,8 @@ def test_a_module_on_line_is_bought_on_a_loan_and_everything_follows_capacity():
 
 
 def test_a_retired_module_is_sold_at_salvage_and_the_rest_of_its_loan_is_paid_off():
-    """Ten units a day off 100: C(100) - C(90) = 1,500,000 - 1,408,110 = 91,890 released, sold
-    for 0.3 x 91,890 = 27,567, which repays that much of its loan at once (cash unchanged); the
+    """Ten units a day off 100: C(100) - C(90) = 1,500,000 - 1,408,111 = 91,889 released, sold
+    for 0.3 x 91,889 = 27,567, which repays that much of its loan at once (cash unchanged); the
     other 64,323 is paid off over 10 years: 64,323 x (0.1 + 0.05) / 365 = 26.43 on the first
     day. Staff is cut to what 90 units a day need at most: ceil(90 x 0.5 h / 8 h) = 6."""
     model = one_factory()
@@ -155,7 +155,7 @@ def test_a_retired_module_is_sold_at_salvage_and_the_rest_of_its_loan_is_paid_of
     cash = factory.cash
     factory.retire(10.0)
     assert factory.capacity == 90.0
-    assert factory.capital == pytest.approx(1_408_110, rel=1e-5)
+    assert factory.capital == pytest.approx(1_408_111, rel=1e-6)
     assert model.ledger.inflows["capital salvage"] == pytest.approx(27_567, rel=1e-4)
     assert model.ledger.outflows["loan repayment"] == model.ledger.inflows["capital salvage"]
     assert factory.cash == pytest.approx(cash)
