@@ -8,8 +8,9 @@ every dollar.
   methods), `agents` (the Mesa views, factories, stores, feedstock), `workshops` (workshop state
   and bulk behaviour as arrays), `modes` (the two production modes).
 - rules: `market` (logit choice over the offers within reach), `inventory` (replenishment
-  policies), `production` (defects, waste, injuries, pricing), `solvency` (bankruptcy),
-  `formulas` (the textbook formulas as pure functions), `flow` (flow meters).
+  policies), `production` (defects, waste, injuries, pricing), `capacity` (factories'
+  investment in capacity), `solvency` (bankruptcy), `formulas` (the textbook formulas as pure
+  functions), `flow` (flow meters).
 - books and measurements: `ledger` (money and goods identities; money moves only through
   `Ledger.pay`), `tally` (what each mode did, by `Count`), `metrics` (the per-day table and the
   verdict).
