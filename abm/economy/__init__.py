@@ -9,7 +9,8 @@ every dollar.
   and bulk behaviour as arrays), `modes` (the two production modes).
 - rules: `market` (logit choice over the offers within reach), `inventory` (replenishment
   policies), `production` (defects, waste, injuries, normal cost), `pricing` (markups that
-  follow market share), `solvency` (bankruptcy), `formulas` (the textbook formulas as pure
+  follow market share), `capacity` (factories' investment in capacity), `shop_growth`
+  (workshops' stations), `solvency` (bankruptcy), `formulas` (the textbook formulas as pure
   functions), `flow` (flow meters).
 - books and measurements: `ledger` (money and goods identities; money moves only through
   `Ledger.pay`), `tally` (what each mode did, by `Count`), `metrics` (the per-day table and the

@@ -12,6 +12,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
+from abm.economy import capacity as investment
 from abm.economy.flow import FifoStock, FlowMeter
 from abm.economy.formulas import DAYS_PER_YEAR, six_tenths_capital, unit_labour
 from abm.economy.inventory import DemandForecast, make_policy
@@ -192,6 +193,9 @@ class CentralFactory(Firm):
         self.window_sales = 0  # units sold since the last markup review
         self.market_share = np.nan  # share of units sold in the last whole review window
         self.opened_day = model.steps
+        self.construction: deque[tuple[int, float]] = deque()  # (day on line, units/day)
+        self.stranded_loan = 0.0  # unrecovered loan of retired modules
+        self.stranded_instalment = 0.0  # its daily repayment
         self.set_price()
 
     # --- technology and cost ---
@@ -320,6 +324,93 @@ class CentralFactory(Firm):
             hires = self.model.rng.permutation(free)[: wanted - len(self.workers)]
             hh.hire(hires, self.unique_id)
             self.workers = np.concatenate([self.workers, hires])
+
+    # --- capacity investment (abm.economy.capacity) ---
+    def capacity_building(self) -> float:
+        """Capacity under construction, units/day."""
+        return sum(units for _, units in self.construction)
+
+    def review_capacity(self) -> None:
+        """Order modules, or retire some, toward the capacity at which the stores' expected
+        demand (their forecasts: each need once, lost sales included) runs at the target
+        utilization; only outside the band, and never retiring while building."""
+        p = self.model.p
+        module = p["capacity_module"]
+        demand = sum(s.demand_forecast.mean for s in self.stores)
+        desired = investment.desired_capacity(demand, p["normal_utilization"])
+        planned = self.capacity + self.capacity_building()
+        change = investment.modules_to_change(planned, desired, module, p["capacity_band"])
+        if change > 0:
+            self.construction.append((self.model.steps + p["construction_days"], change * module))
+        elif change < 0 and not self.construction:
+            retired = investment.modules_to_retire(
+                -change, self.capacity, module, p["capacity_retire_max"]
+            )
+            if retired:
+                self.retire(retired * module)
+
+    def commission(self) -> None:
+        """Modules whose construction is done come on line, bought on a loan on hand-over:
+        the lender pays the builder for the factory, and the capital charge services the loan
+        from then on."""
+        today = self.model.steps
+        while self.construction and self.construction[0][0] <= today:
+            _, units = self.construction.popleft()
+            cost = self._resize(units)
+            self.model.ledger.pay(OUTSIDE, self, cost, "investment loan")
+            self.model.ledger.pay(self, OUTSIDE, cost, "capacity investment")
+
+    def retire(self, units: float) -> None:
+        """Retire `units`/day of capacity: sell its modules at the salvage share of their
+        capital, the proceeds repaying their loan; the rest of it stays as a stranded loan."""
+        released = -self._resize(-units)
+        salvage = self.model.p["capacity_salvage_share"] * released
+        self.model.ledger.pay(OUTSIDE, self, salvage, "capital salvage")
+        self.model.ledger.pay(self, OUTSIDE, salvage, "loan repayment")
+        unrecovered = released - salvage
+        self.stranded_loan += unrecovered
+        self.stranded_instalment += investment.loan_instalment(
+            unrecovered, self.model.p["factory_capital_life_years"]
+        )
+
+    def _resize(self, units: float) -> float:
+        """Change capacity by `units`/day (negative: retire); returns the capital this adds.
+
+        Capital stays the six-tenths capital of the capacity; the feedstock lot follows, and
+        with it the feedstock price in the unit cost; so do the staffing ceiling, and the
+        fixed cost the price spreads over normal output (the price is set after this phase).
+        """
+        p = self.model.p
+        change = investment.module_capital(
+            self.capacity,
+            units,
+            p["factory_reference_capital"],
+            p["reference_capacity"],
+            p["capital_scale_exponent"],
+        )
+        self.capacity += units
+        self.capital = six_tenths_capital(
+            p["factory_reference_capital"],
+            p["reference_capacity"],
+            self.capacity,
+            p["capital_scale_exponent"],
+        )
+        self.feedstock_lot = p["factory_feedstock_days"] * self.capacity * p["feedstock_per_unit"]
+        self._costs_at = (None, None)
+        self.staff()
+        return change
+
+    def service_stranded_loan(self) -> None:
+        """Pay today's interest and repayment on the stranded loan of retired modules."""
+        if self.stranded_loan == 0.0:
+            return
+        payment, principal = investment.loan_payment(
+            self.stranded_loan, self.stranded_instalment, self.model.p["interest_rate"]
+        )
+        self.model.ledger.pay(self, OUTSIDE, payment, "stranded capital")
+        self.stranded_loan -= principal
+        if self.stranded_loan == 0.0:
+            self.stranded_instalment = 0.0
 
     # --- orders and production ---
     def receive_order(self, store: RetailStore, quantity: int) -> None:

@@ -44,6 +44,7 @@ COSTS = (
     "injuries",
     "returns",
     "station set-up",
+    "stranded capital",
 )
 # every kind of payment: a name outside this set is a typo, and `Ledger.pay` refuses it
 CATEGORIES = (
@@ -57,6 +58,12 @@ CATEGORIES = (
         "exit payout",
         "bankruptcy write-off",
         "subsidy",
+        # capacity investment (abm.economy.capacity): a module is bought with a loan, a retired
+        # one sold and its sale repays its loan; both pairs cross the model's boundary
+        "investment loan",
+        "capacity investment",
+        "capital salvage",
+        "loan repayment",
     }
 )
 

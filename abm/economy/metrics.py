@@ -49,6 +49,8 @@ _PER_MODE = {
         "$/(unit/yr)",
         "capital per unit of yearly output at the rate of the last verdict_window days",
     ),
+    "capacity": ("units/day", "machine capacity today (workshops: what the stations' hours allow)"),
+    "capacity_building": ("units/day", "capacity under construction, not yet on line"),
     "utilization": ("share", "units made today over machine capacity (workshops: stations' hours)"),
     "fill_rate": ("share", "share of demand served at once, cumulative (build-to-order: 1)"),
     "lost_sales": ("units/day", "needs turned away by an empty store (each need once)"),
@@ -146,6 +148,7 @@ def measure(model) -> dict[str, float]:
         row[f"capital_per_unit_{mode}"] = (
             capital / (recent_made * DAYS_PER_YEAR) if recent_made else np.nan
         )
+        row[f"capacity_{mode}"] = today[Count.CAPACITY]
         row[f"utilization_{mode}"] = (
             today[Count.MADE] / today[Count.CAPACITY] if today[Count.CAPACITY] else 0.0
         )
@@ -170,6 +173,8 @@ def measure(model) -> dict[str, float]:
     row["in_transit_workshop"] = int(arrays.in_transit[rows].sum())
     row["wip_factory"] = sum(f.in_process() for f in factories)
     row["wip_workshop"] = int(arrays.queue_length[rows].sum())
+    row["capacity_building_factory"] = sum(f.capacity_building() for f in factories)
+    row["capacity_building_workshop"] = 0.0
     row["employment_factory"] = sum(len(f.workers) for f in factories)
     row["employment_workshop"] = _workers(arrays, rows)
     hh = model.households

@@ -177,6 +177,7 @@ class ProductionEconomy(mesa.Model):
         if self.steps % self.p["factory_entry_review_days"] == 0:
             entry.enter_factories(self)
         self.review_workshop_stations()
+        self.review_capacity()
         self.review_policies()
         hh.spread_word_of_mouth()
         self.observe_buffers()
@@ -243,6 +244,18 @@ class ProductionEconomy(mesa.Model):
             return
         arrays = self.workshop_arrays
         arrays.review_stations(arrays.live(), self)
+    def review_capacity(self) -> None:
+        """Factories service the loans of retired capacity, review their capacity at review
+        points (abm.economy.capacity), and finished modules come on line; before prices and
+        staffing, which follow capacity. Under capacity_rule="fixed" capacity is for life."""
+        if self.p["capacity_rule"] == "fixed":
+            return
+        review = self.steps % self.p["capacity_review_days"] == 0
+        for factory in self.factories():
+            factory.service_stranded_loan()
+            if review:
+                factory.review_capacity()
+            factory.commission()
 
     def review_policies(self) -> None:
         """Markups at their reviews, then prices daily; lot sizes, reorder points, cards and

@@ -17,6 +17,7 @@ from abm.economy.pricing import PRICING_RULES
 
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
 WORKSHOP_GROWTH_RULES = ("stations", "fixed")
+CAPACITY_RULES = ("target_utilization", "fixed")
 
 
 class ParameterError(ValueError):
@@ -153,7 +154,7 @@ _PARAMS: tuple[Param, ...] = (
     P("factory_scrap_share", 0.014, "share", 0.0, 0.99, "material scrapped per factory unit (share of its feedstock)", "[S] FMA: scrap+rework 1.4% of sales"),
     P("price_markup", 0.2, "share", 0.0, 10.0, "markup over normal full unit cost of every new firm (every firm's, for good, under pricing_rule=fixed_markup)", "[E]; the K+S benchmark opens at 0.3 (marcov64/Lsd K+S-original, mu20)"),
     P("price_floor", 0.01, "$/unit", 0.0, 1_000_000.0, "lowest price a workshop asks, however large its subsidy", "[E] one cent"),
-    P("normal_utilization", 0.8, "share", 0.05, 1.0, "utilization at which fixed costs are spread in prices", "[S] Fed G.17 long-run 79.8%"),
+    P("normal_utilization", 0.8, "share", 0.05, 1.0, "utilization at which fixed costs are spread in prices, and factories' target utilization when they size capacity", "[S] Fed G.17: US manufacturing averaged 79.6% in 1972-2008 (release of 16 Sep 2009, PRODUCTS.md 1.3); 0.8 rounds it"),
     P("feedstock_per_unit", 1.0, "kg/unit", 0.0, 10000.0, "feedstock in one good unit", "[E]"),
     # --- feedstock and shipping --------------------------------------------------------------
     P("feedstock_bulk_price", 2.5, "$/kg", 0.0, 1_000_000.0, "feedstock price in bulk lots", "[E] plastic pellets"),
@@ -226,6 +227,14 @@ _PARAMS: tuple[Param, ...] = (
     P("workshop_shrink_utilization", 0.4, "share", 0.0, 1.0, "utilization of its stations over the window below which a workshop drops one", "[E] below custom moulders' slump-year 47% (Plastics Technology surveys, PRODUCTS.md 1.3)"),
     P("workshop_station_setup_cost", 500.0, "$", 0.0, 1_000_000_000.0, "one-off cost of a new station (installing the machine, hiring and training its helper), paid from the workshop's cash, which must cover it", "[E] a fifth of workshop_capital, like an equipment loan's down payment"),
     P("workshop_helper_wage_per_hour", 30.0, "$/h", 0.0, 10000.0, "what a workshop pays a hired helper per hour worked", "[E] the factory wage: helpers come from the same households; BLS OEWS May 2022, production workers n.e.c. (51-9199): median $17.06/h, mean $18.68/h [S], for a low-wage sweep"),
+    # --- capacity investment (factories) ------------------------------------------------------
+    P("capacity_rule", "target_utilization", "", None, None, "how factories size capacity: toward expected demand at normal_utilization in lumpy modules, or fixed for life (0.3)", "MODEL.md (model 1.0); fixed = 0.3.1", CAPACITY_RULES),
+    P("capacity_review_days", 30, "days", 1, 3650, "days between a factory's reviews of its capacity against its stores' demand forecasts", "[R] monthly sales and operations planning cycle (rough-cut capacity planning)"),
+    P("capacity_module", 10.0, "units/day", 0.1, 10_000_000.0, "capacity of one module (a production line or cell) a factory adds or retires", "[R] a line is 1/10-1/4 of a plant (PRODUCTS.md: 10-line sneaker plant, SMT site of ~4 lines); 1/8 of factory_capacity [E]"),
+    P("capacity_band", 0.1, "share", 0.0, 10.0, "gap between desired and planned capacity, as a share of capacity, within which a factory neither adds nor retires modules", "[E] inaction band of costly reversibility (Abel & Eberly 1994)"),
+    P("capacity_retire_max", 1, "modules", 1, 10_000, "most modules a factory retires at one review: capacity that stays idle goes a module at a time", "[E] winding down and selling plant takes years (Ramey & Shapiro 2001)"),
+    P("capacity_salvage_share", 0.3, "share", 0.0, 1.0, "share of a retired module's capital its sale recovers (the rest of its loan is paid off over the capital's life)", "[S] Ramey & Shapiro 2001: capital leaving its sector sold for about a third of replacement cost"),
+    P("construction_days", 120, "days", 0, 3650, "days from ordering a module to its coming on line", "[S] Engel 2017: 12-16 weeks to deliver small moulding machines (8-9 months large); plus 1-4 weeks start-up (Montrose Molders); a whole new plant ~2 years (Koeva 2000, IMF WP/00/138)"),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),

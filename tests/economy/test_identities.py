@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import REPLENISHMENT_POLICIES, WORKSHOP_GROWTH_RULES
+from abm.economy.parameters import CAPACITY_RULES, REPLENISHMENT_POLICIES, WORKSHOP_GROWTH_RULES
 from abm.economy.pricing import PRICING_RULES
 
 parameter_sets = st.fixed_dictionaries(
@@ -47,6 +47,15 @@ parameter_sets = st.fixed_dictionaries(
         "workshop_shrink_utilization": st.floats(0.0, 1.0),
         "workshop_station_setup_cost": st.floats(0.0, 2000.0),
         "workshop_helper_wage_per_hour": st.floats(0.0, 60.0),
+        # capacity investment: short reviews and construction, so modules come and go in 60 days
+        "factory_capacity": st.floats(5.0, 120.0),
+        "capacity_rule": st.sampled_from(CAPACITY_RULES),
+        "capacity_review_days": st.integers(1, 30),
+        "capacity_module": st.floats(1.0, 40.0),
+        "capacity_band": st.floats(0.0, 0.5),
+        "capacity_retire_max": st.integers(1, 5),
+        "capacity_salvage_share": st.floats(0.0, 1.0),
+        "construction_days": st.integers(0, 30),
     }
 )
 

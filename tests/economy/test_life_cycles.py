@@ -684,6 +684,9 @@ def injury_economy(monkeypatch):
         factory_initial_cash=1e9,
         base_income_per_day=0.0,
         other_spending_rate=0.0,
+        # machines that never bind are this test's premise: its households buy nothing, and
+        # under the capacity rule the factory would retire all but one module on day 30
+        capacity_rule="fixed",
         **NO_ENTRY,
     )
     injuries: list[tuple[int, list[int]]] = []
@@ -775,6 +778,11 @@ def test_littles_law_from_an_outside_record(monkeypatch):
         need_rate=0.15,
         shipping_lead_time=6,
         factory_initial_cash=1e9,
+        # the shelf's L and W below (and the end-effect bound) are those of a factory with
+        # machines to spare; this test is about the meter, so capacity stays as built (under
+        # the capacity rule the factory shrinks toward its 30 needs a day, replenishment slows,
+        # and the end effect grows to 15.5 units against a bound of 13)
+        capacity_rule="fixed",
         **NO_ENTRY,
     )
     stores = model.stores()

@@ -183,6 +183,9 @@ FACTORIES_ONLY = {
     "grid_width": 30,
     "grid_height": 30,
     "markup_review_days": 28,
+    # capacity for life: a factory that grows or shrinks moves shares (and so markups) by itself,
+    # and the test isolates what a rival's price cut does
+    "capacity_rule": "fixed",
 }
 CUT_DAY, REVIEWS_AFTER = 56, 3
 
