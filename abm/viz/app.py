@@ -462,6 +462,11 @@ COMPONENTS = [
     chart(by_mode("price") | by_mode("unit_cost", light=True), "Price and unit cost ($)", FIRMS),
     chart(by_mode("markup"), "Mean markup over normal full cost", FIRMS),
     chart(
+        by_mode("capacity") | by_mode("capacity_building", light=True),
+        "Capacity on line and under construction (units/day)",
+        FIRMS,
+    ),
+    chart(
         by_mode("utilization") | by_mode("fill_rate", light=True),
         "Capacity utilization and fill rate",
         FIRMS,

@@ -227,8 +227,9 @@ def _chart_specs() -> list[tuple[int, app.ChartSpec]]:
 
 def test_every_chart_plots_columns_of_the_table(stepped):
     pages = [page for page, _ in _chart_specs()]
-    # market 1; firms 6 (firms, entries, price, markup, utilization, subsidies); harm 6; stock 4
-    assert [pages.count(page) for page in range(4)] == [1, 6, 6, 4]
+    # market 1; firms 7 (firms, entries, price, markup, capacity, utilization, subsidies);
+    # harm 6; stock 4
+    assert [pages.count(page) for page in range(4)] == [1, 7, 6, 4]
     for _, spec in _chart_specs():
         columns = {column for column, _ in spec.series}
         assert columns <= set(stepped.datacollector.model_vars), spec.title
