@@ -215,7 +215,7 @@ _PARAMS: tuple[Param, ...] = (
     P("entry_return_scale", 0.25, "1/year", 0.001, 100.0, "excess of the expected yearly return over the hurdle at which the entry chance reaches 1 - 1/e (63%) of its base rate", "[E] entry rises with expected excess profit (Orr 1974; Geroski 1995)"),
     P("entry_factory_sites", 3, "plans", 1, 100, "candidate plans (each a set of store sites) investors compare at each factory entry review", "[E]"),
     P("entry_factory_rate", 0.5, "1/review", 0.0, 1.0, "chance per review that investors build the best plan when its return is far above the hurdle (the entry chance's base rate)", "[E]"),
-    P("entry_demand_memory_days", 30, "days", 1, 3650, "days behind each household's smoothed rate of needs given up, the unserved demand entrants see", "[E] as imitation_window_days"),
+    P("entry_demand_memory_days", 30, "days", 1, 3650, "days behind each household's smoothed rates of needs opened and given up, the demand entrants see", "[E] as imitation_window_days"),
     P("exit_review_days", 30, "days", 1, 3650, "days between reviews of each firm's trailing net cash flow, at which a firm long in loss closes (voluntary exit)", "[E] a month of books"),
     P("exit_loss_reviews", 3, "reviews", 1, 1000, "consecutive reviews with negative trailing net cash flow after which a firm closes voluntarily", "[E] a quarter of losses"),
     # --- verdict -------------------------------------------------------------------------------

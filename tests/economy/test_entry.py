@@ -391,8 +391,8 @@ COSTLY_FACTORY = dict(  # one factory asking 1.2 x (22.89 + (539.19 + 2,000) / 6
 def test_workshops_come_back_after_their_mode_died_out_when_the_market_pays_for_them():
     """All 30 workshops close on day 1 (their mode dies out) in a market where the factory asks
     $75 and a new workshop's cost is $59. On expected return households open workshops again
-    (seen: 38 by day 90, the first on day 2, with 0.89 of the units sold over days 61-90); under the 0.3.1 rule,
-    which imitates live workshops only, none ever comes back."""
+    (seen: 38 by day 90, the first on day 2, with 0.89 of the units sold over days 61-90);
+    under the 0.3.1 rule, which imitates live workshops only, none ever comes back."""
     shares = {}
     for rule in ("expected_return", "legacy"):
         model = ProductionEconomy(rng=1, n_workshops=30, entry_rule=rule, **COSTLY_FACTORY)

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import REPLENISHMENT_POLICIES
+from abm.economy.parameters import ENTRY_RULES, REPLENISHMENT_POLICIES
 
 parameter_sets = st.fixed_dictionaries(
     {
@@ -33,6 +33,15 @@ parameter_sets = st.fixed_dictionaries(
         "replenishment_policy": st.sampled_from(REPLENISHMENT_POLICIES),
         "shipping_lead_time": st.integers(0, 20),
         "peak_to_mean": st.floats(1.0, 3.0),
+        "entry_rule": st.sampled_from(ENTRY_RULES),
+        "entry_return_scale": st.floats(0.001, 2.0),
+        "entry_factory_sites": st.integers(1, 5),
+        "entry_factory_rate": st.floats(0.0, 1.0),
+        "entry_demand_memory_days": st.integers(1, 60),
+        "exit_review_days": st.integers(1, 30),
+        "exit_loss_reviews": st.integers(1, 4),
+        "workshop_hurdle_return": st.floats(-1.0, 2.0),
+        "factory_hurdle_rate": st.floats(-1.0, 1.0),
     }
 )
 
