@@ -120,13 +120,14 @@ class Firm(FixedAgent):
         ):
             self.model.feedstock.sell(self, lot_kg)
 
-    def settle_and_leave(self, owner) -> None:
-        """Exit: positive cash goes to the owner, a negative balance is written off outside."""
+    def settle_and_leave(self, owner, why: Count = Count.BANKRUPTCIES) -> None:
+        """Exit: positive cash goes to the owner, a negative balance is written off outside;
+        counted as `why` (a bankruptcy, or a voluntary exit)."""
         if self.cash >= 0:
             self.model.ledger.pay(self, owner, self.cash, "exit payout")
         else:
             self.model.ledger.pay(OUTSIDE, self, -self.cash, "bankruptcy write-off")
-        self.count(Count.BANKRUPTCIES)
+        self.count(why)
         self.remove()
 
 
@@ -535,7 +536,11 @@ class CentralFactory(Firm):
         return bool(bankrupt(self.days_negative, self.model.p["bankruptcy_days"]))
 
     def go_bankrupt(self) -> None:
-        """Close the stores, write off all stock, release the workers, leave."""
+        self.close(Count.BANKRUPTCIES)
+
+    def close(self, why: Count) -> None:
+        """Close the stores, write off all stock, release the workers, leave (`why`: a
+        bankruptcy, or a voluntary exit)."""
         goods = self.model.goods[self.mode]
         goods.liquidated += self.in_transit() + self.in_process()
         for store in self.stores:
@@ -544,7 +549,7 @@ class CentralFactory(Firm):
             store.remove()
         self.model.households.lay_off(self.workers)
         self.workers = self.workers[:0]
-        self.settle_and_leave(OUTSIDE)
+        self.settle_and_leave(OUTSIDE, why)
 
 
 class RetailStore(FixedAgent):
@@ -748,11 +753,12 @@ class HomeWorkshop(Firm):
     def restart_queue_meter(self) -> None:
         self.arrays.restart_meter(self.row, self.model.steps)
 
-    def go_bankrupt(self) -> None:
+    def close(self, why: Count) -> None:
         """Pay out or write off, and leave (`ProductionEconomy.close_workshops` has delivered
-        what was on its way and refunded the queue); its helpers are laid off."""
+        what was on its way and refunded the queue); `why`: a bankruptcy or a voluntary exit.
+        Its helpers are laid off."""
         self.model.households.lay_off(self.arrays.release_helpers(self.row))
         self.model.households.close_workshop(self.owner)
-        self.settle_and_leave(HouseholdAccounts(self.owner))
+        self.settle_and_leave(HouseholdAccounts(self.owner), why)
         self.model.reach.remove(int(self.arrays.offer_id[self.row]))
         self.arrays.close(self.row)

@@ -54,6 +54,9 @@ class Households:
         self.surplus_today = np.zeros(len(MODES))
         self.needs_today = 0  # needs that arose today
         self.unmet_today = 0  # needs given up today
+        # needs opened and given up a day, smoothed over entry_demand_memory_days: entrants see
+        self.needs_rate = np.full(n, p["need_rate"])  # them (opened: new or reopened)
+        self.given_up_rate = np.zeros(n)
 
     def __len__(self) -> int:
         return len(self.cash)
@@ -140,10 +143,17 @@ class Households:
         return self.needs_today
 
     def expire_needs(self) -> int:
-        """Needs open longer than households' patience are given up: unmet demand."""
+        """Needs open longer than households' patience are given up: unmet demand. Each
+        household's rates of needs opened (new today, or reopened since yesterday's count by a
+        return or a cancelled order) and given up are smoothed exponentially over
+        `entry_demand_memory_days` days."""
+        opened = self.pending & (self.waiting_days == 0)
         self.waiting_days[self.pending] += 1
         gone = self.pending & (self.waiting_days > self.p["need_patience_days"])
         self.pending[gone] = False
+        memory = self.p["entry_demand_memory_days"]
+        self.needs_rate += (opened - self.needs_rate) / memory
+        self.given_up_rate += (gone - self.given_up_rate) / memory
         self.unmet_today = int(gone.sum())
         return self.unmet_today
 

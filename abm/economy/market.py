@@ -11,6 +11,7 @@ Python loop over pairs.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,13 +103,9 @@ class ReachIndex:
         found_h, found_k = [], []
         for r in np.unique(reach):  # one tree search per reach (stores, workshops)
             members = np.flatnonzero(reach == r)
-            offers = cKDTree(np.column_stack([x[members], y[members]]))
-            near = offers.sparse_distance_matrix(self.tree, r + REACH_SLACK, output_type="ndarray")
-            h, k = near["j"].astype(np.int64), members[near["i"]]
-            dx, dy = self.x[h] - x[k], self.y[h] - y[k]
-            keep = dx * dx + dy * dy <= r * r  # exact test, as the tree's is in floats
-            found_h.append(h[keep])
-            found_k.append(k[keep])
+            k, h = self.within(x[members], y[members], r)
+            found_h.append(h)
+            found_k.append(members[k])
         h, k = np.concatenate(found_h), np.concatenate(found_k)
         order = np.argsort(h * len(ids) + k)  # by household, then by offer id (k is in id order)
         h, k = h[order], k[order]
@@ -120,6 +117,16 @@ class ReachIndex:
         self.offer[self.start[h] + self.count[h] + rank] = ids[k]
         self.count += new
         self.pair_count[ids] = np.bincount(k, minlength=len(ids))
+
+    def within(self, x: np.ndarray, y: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+        """(k, household) for every household within `reach` cells of the point (x[k], y[k])."""
+        near = self.tree.query_ball_point(np.column_stack([x, y]), reach + REACH_SLACK)
+        counts = np.fromiter(map(len, near), dtype=np.int64, count=len(near))
+        h = np.fromiter(itertools.chain.from_iterable(near), dtype=np.int64, count=counts.sum())
+        k = np.repeat(np.arange(len(near)), counts)
+        dx, dy = self.x[h] - x[k], self.y[h] - y[k]
+        keep = dx * dx + dy * dy <= reach * reach  # exact test, as the tree's is in floats
+        return k[keep], h[keep]
 
     def _lay_out(self, room_for: np.ndarray) -> None:
         """Rows again: open offers only, with room for `room_for[h]` more in row h and spare."""

@@ -27,6 +27,7 @@ _PER_MODE = {
     "active_firms": ("firms", "factories (with their stores) or workshops in business"),
     "entries": ("firms/day", "firms that entered today"),
     "bankruptcies": ("firms/day", "firms that went bankrupt today"),
+    "exits": ("firms/day", "firms that closed voluntarily today, after a run of losses"),
     "price": ("$/unit", "mean posted price"),
     "markup": (
         "share",
@@ -129,6 +130,7 @@ def measure(model) -> dict[str, float]:
         row[f"active_firms_{mode}"] = active
         row[f"entries_{mode}"] = today[Count.ENTRIES]
         row[f"bankruptcies_{mode}"] = today[Count.BANKRUPTCIES]
+        row[f"exits_{mode}"] = today[Count.EXITS]
         row[f"price_{mode}"] = float(np.mean(prices)) if active else np.nan
         row[f"markup_{mode}"] = float(np.mean(markups)) if active else np.nan
         costs = -sum(model.ledger.mode_books[m][c] for c in COSTS)

@@ -50,6 +50,7 @@ class ProductionEconomy(mesa.Model):
         self.tally = Tally()  # what each mode did, today and since the start
         self.unmet_total = 0  # needs given up, cumulative
         self.unmet_at_review = 0.0
+        self.loss_record = entry.LossRecord()  # firms' runs of losses, for voluntary exit
         self.feedstock = FeedstockSupplier(self)
         self.workshop_arrays = WorkshopArrays(p)
         hh = self.households
@@ -173,6 +174,7 @@ class ProductionEconomy(mesa.Model):
         self.pay_daily_costs()
         self.close_workshop_books()
         self.exit_bankrupt_firms()
+        entry.exit_unprofitable_firms(self)
         entry.enter_workshops(self)
         if self.steps % self.p["factory_entry_review_days"] == 0:
             entry.enter_factories(self)
@@ -244,6 +246,7 @@ class ProductionEconomy(mesa.Model):
             return
         arrays = self.workshop_arrays
         arrays.review_stations(arrays.live(), self)
+
     def review_capacity(self) -> None:
         """Factories service the loans of retired capacity, review their capacity at review
         points (abm.economy.capacity), and finished modules come on line; before prices and
@@ -301,9 +304,10 @@ class ProductionEconomy(mesa.Model):
         arrays = self.workshop_arrays
         self.close_workshops(arrays.insolvent(arrays.live()))
 
-    def close_workshops(self, rows: np.ndarray) -> None:
-        """Workshops `rows` close: what is on its way is delivered, queued orders are refunded
-        (their households shop again), then each pays out or writes off and leaves."""
+    def close_workshops(self, rows: np.ndarray, why: Count = Count.BANKRUPTCIES) -> None:
+        """Workshops `rows` close (`why`: bankrupt, or a voluntary exit): what is on its way is
+        delivered, queued orders are refunded (their households shop again), then each pays out
+        or writes off and leaves."""
         if len(rows) == 0:
             return
         hh = self.households
@@ -313,7 +317,7 @@ class ProductionEconomy(mesa.Model):
         trading.refund(self, arrays.account(orders.row), orders.household, orders.paid)
         hh.order_cancelled(orders.household)
         for row in rows.tolist():
-            arrays.agents[row].go_bankrupt()
+            arrays.agents[row].close(why)
 
     # --- identities and results ---
     def observe_buffers(self) -> None:

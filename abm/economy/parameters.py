@@ -18,6 +18,7 @@ from abm.economy.pricing import PRICING_RULES
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
 WORKSHOP_GROWTH_RULES = ("stations", "fixed")
 CAPACITY_RULES = ("target_utilization", "fixed")
+ENTRY_RULES = ("expected_return", "legacy")
 
 
 class ParameterError(ValueError):
@@ -235,6 +236,20 @@ _PARAMS: tuple[Param, ...] = (
     P("capacity_retire_max", 1, "modules", 1, 10_000, "most modules a factory retires at one review: capacity that stays idle goes a module at a time", "[E] winding down and selling plant takes years (Ramey & Shapiro 2001)"),
     P("capacity_salvage_share", 0.3, "share", 0.0, 1.0, "share of a retired module's capital its sale recovers (the rest of its loan is paid off over the capital's life)", "[S] Ramey & Shapiro 2001: capital leaving its sector sold for about a third of replacement cost"),
     P("construction_days", 120, "days", 0, 3650, "days from ordering a module to its coming on line", "[S] Engel 2017: 12-16 weeks to deliver small moulding machines (8-9 months large); plus 1-4 weeks start-up (Montrose Molders); a whole new plant ~2 years (Koeva 2000, IMF WP/00/138)"),
+    P("workshop_entry_rate", 0.002, "1/household/day", 0.0, 1.0, "daily chance that a household considers opening a workshop (under expected_return: the base rate of its entry chance)", "[E]"),
+    P("imitation_window_days", 30, "days", 1, 3650, "days of a workshop's net cash flow behind the recent return would-be imitators see (legacy) and behind its trailing cash flow at exit reviews", "[E]"),
+    P("workshop_hurdle_return", 0.15, "1/year", -1.0, 100.0, "hurdle rate of workshop entry: the yearly return on capital an entrant expects (legacy: neighbours' workshops show) must clear", "[E]"),
+    P("factory_entry_review_days", 30, "days", 1, 3650, "days between investors' reviews of where to build a factory", "[E]"),
+    P("factory_hurdle_rate", 0.1, "1/year", -1.0, 100.0, "hurdle rate of factory entry: the yearly return on capital a new factory must promise", "[E]"),
+    P("factory_entry_min_demand", 0.3, "share", 0.0, 10.0, "unmet demand, as a share of one factory's capacity, that draws investors (legacy rule only)", "[E]"),
+    # --- entry and exit on expected return ----------------------------------------------------
+    P("entry_rule", "expected_return", "", None, None, "how firms enter: on the expected return at a site over the hurdle (expected_return), or version 0.3.1's rules (legacy: workshops imitate profitable neighbours, factories follow unmet needs; no voluntary exit)", "[E] issue 13; legacy reproduces 0.3.1", ENTRY_RULES),
+    P("entry_return_scale", 0.25, "1/year", 0.001, 100.0, "excess of the expected yearly return over the hurdle at which the entry chance reaches 1 - 1/e (63%) of its base rate", "[E] entry rises with expected excess profit (Orr 1974; Geroski 1995)"),
+    P("entry_factory_sites", 3, "plans", 1, 100, "candidate plans (each a set of store sites) investors compare at each factory entry review", "[E]"),
+    P("entry_factory_rate", 0.5, "1/review", 0.0, 1.0, "chance per review that investors build the best plan when its return is far above the hurdle (the entry chance's base rate)", "[E]"),
+    P("entry_demand_memory_days", 30, "days", 1, 3650, "days behind each household's smoothed rates of needs opened and given up, the demand entrants see", "[E] as imitation_window_days"),
+    P("exit_review_days", 30, "days", 1, 3650, "days between reviews of each firm's trailing net cash flow, at which a firm long in loss closes (voluntary exit)", "[E] a month of books"),
+    P("exit_loss_reviews", 3, "reviews", 1, 1000, "consecutive reviews with negative trailing net cash flow after which a firm closes voluntarily", "[E] a quarter of losses"),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),
@@ -242,6 +257,15 @@ _PARAMS: tuple[Param, ...] = (
 # fmt: on
 
 PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
+
+# The rules of version 0.3 (a fixed markup, one-way entry, capacity for life, one-person
+# workshops): each new rule's legacy setting, together they reproduce 0.3.1's runs.
+RULES_0_3: dict[str, str] = {
+    "pricing_rule": "fixed_markup",
+    "entry_rule": "legacy",
+    "capacity_rule": "fixed",
+    "workshop_growth_rule": "fixed",
+}
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in _PARAMS}
 
 

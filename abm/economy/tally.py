@@ -36,6 +36,7 @@ class Count(IntEnum):
     SUBSIDIES = 16  # $ paid to producers from outside
     ENTRIES = 17
     BANKRUPTCIES = 18
+    EXITS = 19  # voluntary: closed after a run of losses, not bankrupt
 
 
 class Tally:

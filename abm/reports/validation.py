@@ -54,6 +54,8 @@ LAB = {
     "injury_rate": 0.0,
     "workshop_entry_rate": 0.0,
     "factory_entry_min_demand": 10.0,
+    "factory_entry_review_days": 3650,  # no entry under either entry rule
+    "exit_review_days": 3650,  # no voluntary exit
     "forecast_window": 365,
     "policy_review_days": 365,
     "initial_stock_days": 0.0,
@@ -281,6 +283,7 @@ def check_littles_law(quick: bool = True) -> Check:
         n_workshops=30,
         workshop_entry_rate=0.0,
         bankruptcy_days=3650,
+        exit_review_days=3650,
         workshop_initial_cash=1e6,
         grid_width=20,
         grid_height=20,
@@ -654,9 +657,9 @@ def check_accounting(quick: bool = True) -> Check:
         "subsidy-sunset scenario with entry and exit; the identities are checked every step; "
         "firms and their cash watched from outside: who is in business at each day end, and "
         "each firm's cash at each day's solvency check",
-        "the per-step table's totals equal the books, by mode; the exits it counts are the "
-        "firms that disappeared, and exactly those whose cash was negative at `bankruptcy_days` "
-        "solvency checks in a row",
+        "the per-step table's totals equal the books, by mode; the bankruptcies and voluntary "
+        "exits it counts are the firms that disappeared, and the bankruptcies exactly those whose "
+        "cash was negative at `bankruptcy_days` solvency checks in a row",
     )
     from abm.economy.scenarios import load_scenario
 
@@ -706,9 +709,9 @@ def check_accounting(quick: bool = True) -> Check:
                 1e-3,
             ),
             exact(
-                f"{mode}: exits = firms gone by the next day end",
+                f"{mode}: bankruptcies + voluntary exits = firms gone by the next day end",
                 len(gone[m]),
-                df[f"bankruptcies_{mode}"].sum(),
+                df[f"bankruptcies_{mode}"].sum() + df[f"exits_{mode}"].sum(),
                 0,
             ),
             exact(

@@ -188,9 +188,9 @@ TARGET = 0.8
 def demand_shock_run(seed: int, rule: str) -> tuple[dict[int, float], object]:
     """One factory of 120 units a day for 1000 households (about 80 needs a day reach its
     stores); the need rate doubles from 0.1 to 0.2 on day 241 and halves back on day 491.
-    Returns its capacity by day and the per-day table."""
+    Returns the capacity in business by day (0 once the factory has closed) and the per-day
+    table."""
     model = ProductionEconomy(rng=seed, factory_capacity=120.0, capacity_rule=rule, **ALONE)
-    (factory,) = model.factories()
     capacity = {}
     for day in range(1, END + 1):
         if day == SHOCK:
@@ -198,7 +198,7 @@ def demand_shock_run(seed: int, rule: str) -> tuple[dict[int, float], object]:
         if day == CALM:
             model.p["need_rate"] = 0.1
         model.step()
-        capacity[day] = factory.capacity
+        capacity[day] = sum(factory.capacity for factory in model.factories())
     return capacity, model.dataframe()
 
 
@@ -213,7 +213,9 @@ def test_capacity_follows_demand_up_and_down(seed):
     halves back, the first review retires a module, then one a month, to 100-110 by day 730,
     where the demand of days 611-730 (79-84 a day) asks for 98-105 at 0.8: within the band
     (x 1.1) plus a module of rounding. Under the fixed rule capacity stays at 120, so every
-    assertion on a change fails."""
+    assertion on a change fails. ("Capacity or firm numbers fall", the issue says: in seed 2 the
+    factory, left with 130 units a day for about 80 needs, runs three monthly reviews at a loss
+    and exits voluntarily, and the capacity in business is then 0.)"""
     module, band = 10.0, 0.1
     capacity, df = demand_shock_run(seed, "target_utilization")
     before = capacity[SHOCK - 1]
@@ -234,9 +236,15 @@ def test_fixed_capacity_does_not_follow_demand():
 
 def long_run(seed: int, rule: str) -> object:
     """One factory built too large: 160 units a day for about 85 needs a day (utilization 0.53);
-    enough cash to survive two years of it under the fixed rule."""
+    enough cash to survive two years of it under the fixed rule, and no voluntary exit (under
+    the fixed rule its losses would close it within a quarter: the comparison needs it)."""
     model = ProductionEconomy(
-        rng=seed, factory_capacity=160.0, factory_initial_cash=1e6, capacity_rule=rule, **ALONE
+        rng=seed,
+        factory_capacity=160.0,
+        factory_initial_cash=1e6,
+        capacity_rule=rule,
+        exit_loss_reviews=1000,
+        **ALONE,
     )
     model.run_for(END)
     return model

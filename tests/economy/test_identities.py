@@ -6,7 +6,12 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import CAPACITY_RULES, REPLENISHMENT_POLICIES, WORKSHOP_GROWTH_RULES
+from abm.economy.parameters import (
+    CAPACITY_RULES,
+    ENTRY_RULES,
+    REPLENISHMENT_POLICIES,
+    WORKSHOP_GROWTH_RULES,
+)
 from abm.economy.pricing import PRICING_RULES
 
 parameter_sets = st.fixed_dictionaries(
@@ -56,6 +61,15 @@ parameter_sets = st.fixed_dictionaries(
         "capacity_retire_max": st.integers(1, 5),
         "capacity_salvage_share": st.floats(0.0, 1.0),
         "construction_days": st.integers(0, 30),
+        "entry_rule": st.sampled_from(ENTRY_RULES),
+        "entry_return_scale": st.floats(0.001, 2.0),
+        "entry_factory_sites": st.integers(1, 5),
+        "entry_factory_rate": st.floats(0.0, 1.0),
+        "entry_demand_memory_days": st.integers(1, 60),
+        "exit_review_days": st.integers(1, 30),
+        "exit_loss_reviews": st.integers(1, 4),
+        "workshop_hurdle_return": st.floats(-1.0, 2.0),
+        "factory_hurdle_rate": st.floats(-1.0, 1.0),
     }
 )
 

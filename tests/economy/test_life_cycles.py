@@ -53,7 +53,8 @@ from abm.economy.tally import Count
 # A burst pattern: need_rate 0.5 on a 2-day cycle with one peak day at 2x gives rate 0.5 * 2 = 1
 # on even days (every free household gets a need) and (2 - 1 * 2) / (2 - 1) = 0 on odd days.
 BURST_ON_EVEN_DAYS = dict(need_rate=0.5, demand_cycle_days=2, demand_peak_days=1, peak_to_mean=2.0)
-NO_ENTRY = dict(workshop_entry_rate=0.0, factory_entry_review_days=3650)
+# no entry, and no voluntary exit (its first review would come on day 3650)
+NO_ENTRY = dict(workshop_entry_rate=0.0, factory_entry_review_days=3650, exit_review_days=3650)
 
 
 # --------------------------------------------------------------------------------------------

@@ -827,6 +827,9 @@ ENTRY = ROUND_FACTORIES | {
     "workshop_reach": 8.0,
     "workshop_feedstock_lot": 50.0,
     "workshop_initial_cash": 200.0,
+    # the 0.3.1 entry rules, whose money flows these tests follow (a plan's equity in and out
+    # again; entry on expected return decides before any money moves)
+    "entry_rule": "legacy",
     # entrants imitate any workshop within reach: the hurdle is the lowest allowed, and a large
     # capital (with a long life, so its charge is $2.74 a day) keeps the yearly return, cash
     # flow x 365 / capital, above it while a workshop loses a few dollars a day

@@ -131,12 +131,14 @@ def markups(model) -> np.ndarray:
 
 def test_fixed_markup_keeps_every_markup_at_price_markup():
     """The legacy rule: reviews come and go, every markup stays price_markup; under the
-    market-share rule the same run moves them."""
-    legacy = ProductionEconomy(rng=3, pricing_rule="fixed_markup", **SMALL)
+    market-share rule the same run moves them. (Entry on the 0.3.1 rules, without voluntary
+    exit: in this small economy every firm runs at a loss and, with voluntary exit, all have
+    left by day 120, leaving no markup to look at.)"""
+    legacy = ProductionEconomy(rng=3, pricing_rule="fixed_markup", entry_rule="legacy", **SMALL)
     legacy.run_for(120)  # four reviews
     assert (markups(legacy) == 0.2).all()
     assert legacy.dataframe()["markup_factory"].iloc[-1] == pytest.approx(0.2)
-    competing = ProductionEconomy(rng=3, **SMALL)
+    competing = ProductionEconomy(rng=3, entry_rule="legacy", **SMALL)
     competing.run_for(120)
     assert (markups(competing) != 0.2).sum() >= 2
 
@@ -159,7 +161,8 @@ def test_each_review_shares_the_market_and_counts_afresh():
 def test_newcomers_keep_their_opening_markup_until_two_whole_windows():
     """A workshop opened after the start of the last window has no share yet and keeps
     price_markup; one present for two whole windows has been revised (most have moved)."""
-    entry = {"workshop_entry_rate": 0.002, "workshop_hurdle_return": -1.0}  # any return will do
+    # newcomers by the 0.3.1 imitation rule, which any return will do
+    entry = {"entry_rule": "legacy", "workshop_entry_rate": 0.002, "workshop_hurdle_return": -1.0}
     model = ProductionEconomy(rng=2, **SMALL, **entry)
     model.run_for(84)  # a review day
     arrays = model.workshop_arrays
@@ -180,6 +183,9 @@ FACTORIES_ONLY = {
     "n_workshops": 0,
     "workshop_entry_rate": 0.0,
     "factory_entry_min_demand": 10.0,  # no investor ever sees that much unmet demand
+    # entry and exit by the 0.3.1 rules (no voluntary exit): the rivals stay to show their
+    # markups, where with voluntary exit a rival losing money for a quarter leaves
+    "entry_rule": "legacy",
     "grid_width": 30,
     "grid_height": 30,
     "markup_review_days": 28,

@@ -91,6 +91,9 @@ BUSY = {
     "printing_progress": 0.0,
     "workshop_growth_review_days": 14,
     "workshop_max_stations": 3,
+    # entry and exit by the 0.3.1 rules: no factory comes in on expected return and no shop
+    # leaves voluntarily in the slump, so the four shops' growth and shrinking are what is seen
+    "entry_rule": "legacy",
 }
 GROW_DAYS, SLUMP_DAYS = 120, 84
 SLUMP_NEED_RATE = 0.01  # a tenth of the demand: 5 needs a day for 4 shops
