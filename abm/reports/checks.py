@@ -68,6 +68,7 @@ class Check:
     notes: str = ""
     curve: tuple[str, str, list, list] | None = None  # x label, y label, x, y for the figure
     draw: Callable[[Figure], None] | None = None  # a figure of its own, instead of the rows
+    figsize: tuple[float, float] = (10, 4)  # inches, of the figure `draw` draws
 
     @property
     def passed(self) -> bool:
@@ -97,7 +98,7 @@ def figure(check: Check, path) -> None:
     """A PNG: the check's own drawing if it has one, else its curve if it has one, else each
     row's measurement against theory."""
     if check.draw is not None:
-        fig = Figure(figsize=(10, 4))
+        fig = Figure(figsize=check.figsize)
         check.draw(fig)
         fig.suptitle(check.name)
         fig.tight_layout()

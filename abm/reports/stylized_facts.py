@@ -146,20 +146,14 @@ def facts(panel: pd.DataFrame, mode: str | None = None) -> Facts:
     )
 
 
-def figure(panel: pd.DataFrame, path) -> None:
-    """Four panels: size CCDF (log-log), growth-rate density (log scale) with the Laplace and
-    normal fits, entry and exit rates per period, and the number of firms by mode."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
+def draw(panel: pd.DataFrame, fig) -> None:
+    """Four panels on `fig`: size CCDF (log-log), growth-rate density (log scale) with the
+    Laplace and normal fits, entry and exit rates per period, and the number of firms by mode."""
     from abm.style import MODE_COLOURS
 
     size_table = sizes(panel)
     growth = growth_rates(size_table)
     flows = turnover(panel)
-    fig = Figure(figsize=(10, 7))
     (ax_size, ax_growth), (ax_flow, ax_count) = fig.subplots(2, 2)
     for mode in MODES:
         s = np.sort(size_table.loc[(size_table["mode"] == mode) & (size_table["size"] > 0), "size"])
@@ -196,5 +190,3 @@ def figure(panel: pd.DataFrame, path) -> None:
     ax_count.set_xlabel("day")
     ax_count.set_title("Firms in business")
     ax_count.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)

@@ -19,6 +19,7 @@ from abm.economy.formulas import eoq, eoq_annual_cost, newsvendor_base_stock
 from abm.economy.model import ProductionEconomy
 from abm.economy.modes import FACTORY, MODES
 from abm.economy.tally import Count
+from abm.reports import competition
 from abm.reports.checks import (
     CONFIDENCE,
     Check,
@@ -758,7 +759,7 @@ def report(path: str = "docs/validation.md", quick: bool = False) -> list[Check]
     out = Path(path)
     figures = out.parent / "validation"
     figures.mkdir(parents=True, exist_ok=True)
-    checks = [run() for run in (lambda c=c: c(quick=quick) for c in CHECKS)]
+    checks = [check(quick=quick) for check in CHECKS + competition.CHECKS]
     lines = [
         "# Validation: the model against operations-management theory",
         "",
