@@ -15,6 +15,7 @@ from typing import Any
 from abm.economy.formulas import max_peak_to_mean
 
 REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
+TASTE_SHOCKS = ("per_need", "daily")
 
 
 class ParameterError(ValueError):
@@ -209,6 +210,8 @@ _PARAMS: tuple[Param, ...] = (
     P("factory_entry_review_days", 30, "days", 1, 3650, "days between investors' reviews of unmet demand", "[E]"),
     P("factory_hurdle_rate", 0.1, "1/year", -1.0, 100.0, "yearly return a new factory must promise", "[E]"),
     P("factory_entry_min_demand", 0.3, "share", 0.0, 10.0, "unmet demand, as a share of one factory's capacity, that draws investors", "[E]"),
+    # --- taste shocks and the choice ------------------------------------------------------------
+    P("taste_shocks", "per_need", "", None, None, "when a need's logit taste shocks are drawn: once when it arrives, kept while it waits, and no purchase above willingness to pay plus the taste for the offer (per_need); or afresh on every day it shops (daily, version 0.3.1)", "[R] Train 2009, Discrete Choice Methods with Simulation, ch. 3: the error is the decision maker's own unobserved utility in a choice situation", TASTE_SHOCKS),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from abm import ProductionEconomy
 from abm.economy.ledger import IdentityViolation
-from abm.economy.parameters import REPLENISHMENT_POLICIES
+from abm.economy.parameters import REPLENISHMENT_POLICIES, TASTE_SHOCKS
 
 parameter_sets = st.fixed_dictionaries(
     {
@@ -33,6 +33,7 @@ parameter_sets = st.fixed_dictionaries(
         "replenishment_policy": st.sampled_from(REPLENISHMENT_POLICIES),
         "shipping_lead_time": st.integers(0, 20),
         "peak_to_mean": st.floats(1.0, 3.0),
+        "taste_shocks": st.sampled_from(TASTE_SHOCKS),
     }
 )
 
