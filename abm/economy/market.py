@@ -264,20 +264,35 @@ def choose(
     keys = shoppers.taste_key
     shock = gumbel_noise(rng, len(k)) if keys is None else taste_shock(each(keys), offer_slot(j))
     utility += shock
-    if keys is None:
-        utility[price > each(shoppers.budget)] = -np.inf
-        outside = gumbel_noise(rng, n)
-    else:  # the most the shopper pays: its cash, and what its tastes make the offer worth in $
-        ceiling = shock * scale
-        ceiling += willingness
-        np.minimum(ceiling, each(shoppers.budget), out=ceiling)
-        np.putmask(utility, price > ceiling, -np.inf)  # no branch per pair: many are left out
-        outside = taste_shock(keys, OUTSIDE_SLOT)
+    utility[price > each(shoppers.budget)] = -np.inf
+    outside = gumbel_noise(rng, n) if keys is None else taste_shock(keys, OUTSIDE_SLOT)
+    starts = np.cumsum(counts) - counts
     best = np.full(n, -np.inf)  # each shopper's best offer; ties have probability 0
     shopping = counts > 0
     if len(k):
-        best[shopping] = np.maximum.reduceat(utility, (np.cumsum(counts) - counts)[shopping])
-    top = utility == each(best)
+        best[shopping] = np.maximum.reduceat(utility, starts[shopping])
+    top = np.flatnonzero(utility == each(best))  # a few per shopper: index, not mask, after
+    if keys is not None:
+        # The ceiling: no offer priced above what the shopper's tastes make it worth in $. The
+        # best offer under it is the best of all wherever the pick is under it, so it is
+        # checked on the picks, and only shoppers whose pick is above it and beats the outside
+        # option choose again, among their offers under it.
+        worth = shock[top] * scale[top]
+        worth += willingness[top]
+        over = (price[top] > worth) & (best[k[top]] > outside[k[top]])
+        again = np.unique(k[top[over]])
+        if len(again):
+            rows = _positions(starts[again], counts[again])
+            ceiling = shock[rows] * scale[rows]
+            ceiling += willingness[rows]
+            utility[rows[price[rows] > ceiling]] = -np.inf
+            best[again] = np.maximum.reduceat(
+                utility[rows], np.cumsum(counts[again]) - counts[again]
+            )
+            redone = np.zeros(n, dtype=bool)
+            redone[again] = True
+            picks = rows[utility[rows] == np.repeat(best[again], counts[again])]
+            top = np.concatenate([top[~redone[k[top]]], picks])
     chosen[k[top]] = j[top]
     taste[k[top]] = shock[top] * scale[top]
     gone = best <= outside
