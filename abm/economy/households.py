@@ -52,6 +52,13 @@ class Households:
         self.last_mode = np.full(n, NOBODY, dtype=np.int64)
         self.income_today = np.zeros(n)
         self.surplus_today = np.zeros(len(MODES))
+        # tastes that belong to the need (taste_shocks=per_need): each open need's key to its
+        # shocks (`abm.economy.taste`), and the surplus of the purchase a refund would undo
+        self.shocks_per_need = p["taste_shocks"] == "per_need"
+        self.taste_key = np.zeros(n, dtype=np.uint64)
+        self.purchase_surplus = np.zeros(n)
+        self.purchases_today = 0
+        self.purchases_above_today = 0  # bought at a price above willingness to pay + taste
         self.needs_today = 0  # needs that arose today
         self.unmet_today = 0  # needs given up today
         # needs opened and given up a day, smoothed over entry_demand_memory_days: entrants see
@@ -63,18 +70,37 @@ class Households:
 
     # --- the day's books: income is written by the ledger (`Ledger.pay`), surplus here ---
     def start_day(self) -> None:
-        """Today's income and consumer surplus start from zero."""
+        """Today's income, consumer surplus and purchases start from zero."""
         self.income_today[:] = 0.0
         self.surplus_today[:] = 0.0
+        self.purchases_today = 0
+        self.purchases_above_today = 0
 
-    def add_surplus(self, mode: int, idx: np.ndarray, paid) -> None:
-        """Households `idx` bought from `mode` at `paid`: their willingness to pay less the price
-        adds to the day's consumer surplus."""
-        self.surplus_today[mode] += float(np.sum(self.willingness_to_pay(idx) - paid))
+    def add_surplus(self, mode: int, idx: np.ndarray, paid, taste) -> None:
+        """Households `idx` bought from `mode` at `paid`, with `taste` ($) for the offer: the
+        day's consumer surplus grows by willingness to pay plus taste less the price (the
+        utility the choice maximized, in $), which each buyer keeps until the sale is undone;
+        under taste_shocks=daily, by willingness to pay less the price (version 0.3.1). Counts
+        the purchases, and those at a price above willingness to pay plus taste."""
+        willingness = self.willingness_to_pay(idx)
+        worth = willingness + taste
+        self.purchases_today += len(idx)
+        self.purchases_above_today += int(np.count_nonzero(paid > worth))
+        if self.shocks_per_need:
+            surplus = np.subtract(worth, paid)
+            self.purchase_surplus[idx] = surplus
+        else:
+            surplus = willingness - paid
+        self.surplus_today[mode] += float(np.sum(surplus))
 
     def take_back_surplus(self, mode: int, idx: np.ndarray, refunded) -> None:
-        """Households `idx` got `refunded` back for a unit they do not keep: the surplus the
-        sale added is lost, less the refund."""
+        """Households `idx` got `refunded` back for a unit they do not keep: the surplus their
+        purchase added is taken back, the same amount (a household has one purchase open at a
+        time); under taste_shocks=daily, willingness to pay now less the refund (0.3.1)."""
+        if self.shocks_per_need:
+            self.surplus_today[mode] -= float(np.sum(self.purchase_surplus[idx]))
+            self.purchase_surplus[idx] = 0.0
+            return
         self.surplus_today[mode] -= float(np.sum(self.willingness_to_pay(idx) - refunded))
 
     # --- work and health ---
@@ -128,7 +154,8 @@ class Households:
         self.holdings -= np.bincount(owner, minlength=len(self))  # household whose cumsum > u
 
     def arrive_needs(self, day: int) -> int:
-        """New needs at the day's demand-pattern rate; returns how many arrived."""
+        """New needs at the day's demand-pattern rate; returns how many arrived. Under
+        taste_shocks=per_need each new need draws the key to its taste shocks."""
         p = self.p
         rate = p["need_rate"] * demand_multiplier(
             day, p["demand_cycle_days"], p["demand_peak_days"], p["peak_to_mean"]
@@ -140,6 +167,10 @@ class Households:
         self.turned_away[new] = False
         self.custom[new] = self.rng.random(int(new.sum())) < p["custom_share"]
         self.needs_today = int(new.sum())
+        if self.shocks_per_need:
+            self.taste_key[new] = self.rng.integers(
+                0, np.iinfo(np.uint64).max, self.needs_today, dtype=np.uint64, endpoint=True
+            )
         return self.needs_today
 
     def expire_needs(self) -> int:
@@ -176,7 +207,8 @@ class Households:
         self.awaiting[idx] = True
 
     def order_cancelled(self, idx: np.ndarray) -> None:
-        """The workshop closed and refunded the order: the need opens afresh."""
+        """The workshop closed and refunded the order: the need opens afresh (patience anew),
+        with its own tastes (its taste key is kept: the same need shops again)."""
         self.turned_away[idx] = False
         self.awaiting[idx] = False
         self.pending[idx] = True
@@ -197,10 +229,12 @@ class Households:
             mismatch_cost=self.mismatch_cost[idx],
             custom=self.custom[idx],
             defect_belief=self.defect_belief[idx],
+            taste_key=self.taste_key[idx] if self.shocks_per_need else None,
         )
 
     def receive(self, idx: np.ndarray, mode: int, defective: np.ndarray) -> None:
-        """Households get units: remember their quality; keep the good ones, reopen the rest."""
+        """Households get units: remember their quality; keep the good ones, reopen the rest
+        (the need of a returned unit keeps its taste key: the same need, shopping again)."""
         rate = self.p["memory_learning_rate"]
         belief = self.defect_belief[idx, mode]
         self.defect_belief[idx, mode] = (1 - rate) * belief + rate * defective

@@ -3,10 +3,17 @@
 Perceived cost of supplier j to household i:
     price_j + E[defect]_ij * (price_j + hassle_i) + impatience_i * lead_time_j
             + mismatch_i * [custom need and j makes only standard goods]
-Household i buys from j with logit probability against the outside option of not buying, whose
-value is the household's willingness to pay for one more unit. Done in bulk with numpy over the
-(household, supplier) pairs within reach (found once per supplier, `ReachIndex`), never a
-Python loop over pairs.
+Household i's utility of j is (willingness to pay_i - perceived cost_ij) / logit scale_i plus a
+standard Gumbel taste shock e_ij; buying nothing today has utility e_i0; the household takes the
+best. Under `taste_shocks=per_need` (the default) the shocks belong to the need: drawn once when
+it arrives, as a hash of the need's key and the offer (`abm.economy.taste`), and kept on every
+day it shops, so a need that waits re-evaluates today's offers (prices, lead times, records)
+with the same tastes instead of drawing again; and no household buys at a price above its
+willingness to pay plus its taste for the offer in $ (logit scale_i x e_ij): such offers are left
+out, as unaffordable ones are. Under `taste_shocks=daily` (version 0.3.1) every shopper draws
+fresh shocks every day, an exact draw from the multinomial logit each day. Done in bulk with
+numpy over the (household, supplier) pairs within reach (found once per supplier,
+`ReachIndex`), never a Python loop over pairs.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
+
+from abm.economy.taste import OUTSIDE_SLOT, offer_slot, taste_shock
 
 NO_CHOICE = -1
 REACH_SLACK = 0.5  # cells added to the tree search radius before the exact distance test
@@ -51,9 +60,18 @@ class Shoppers:
     mismatch_cost: np.ndarray
     custom: np.ndarray  # bool: this need is for a custom good
     defect_belief: np.ndarray  # (n, 2) own + neighbours' memory per mode
+    taste_key: np.ndarray | None = None  # uint64 key of each need's shocks; None: daily draws
 
     def __len__(self) -> int:
         return len(self.budget)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What each shopper chose, and how much it liked it beyond its perceived cost."""
+
+    offer: np.ndarray  # offer id picked, or NO_CHOICE
+    taste: np.ndarray  # $: logit scale x taste shock of the picked offer (nan if none)
 
 
 class ReachIndex:
@@ -208,18 +226,22 @@ def choose(
     own_weight: float,
     rng: np.random.Generator,
     pairs: tuple[np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """Index of the offer each shopper picks, or NO_CHOICE (buy nothing today).
+) -> Choice:
+    """The offer each shopper picks (or NO_CHOICE: buy nothing today), with its taste for it.
 
     `pairs` are the (shopper, offer) pairs within reach, grouped by shopper
-    (`ReachIndex.pairs`); an offer the shopper cannot afford is left out. Sampling uses the
-    Gumbel-max trick: argmax of utility plus Gumbel noise is an exact draw from the
-    multinomial logit, with the outside option (utility 0) as one more alternative.
+    (`ReachIndex.pairs`); an offer the shopper cannot afford is left out. The pick is the
+    argmax of utility plus a Gumbel taste shock, against the outside option's shock (utility
+    0). With `shoppers.taste_key` the shocks are the needs' own (`taste.taste_shock`, the same
+    every day) and an offer priced above willingness to pay plus the taste in $ is left out
+    too; without, they are drawn from `rng`, so the pick is an exact draw from the multinomial
+    logit (the Gumbel-max trick).
     """
     n = len(shoppers)
     chosen = np.full(n, NO_CHOICE, dtype=np.int64)
+    taste = np.full(n, np.nan)
     if n == 0 or len(offers) == 0:
-        return chosen
+        return Choice(chosen, taste)
     k, j = pairs
     counts = np.bincount(k, minlength=n)
 
@@ -242,16 +264,45 @@ def choose(
         offers.lead_time[j],
         each(custom_mismatch) * ~offers.makes_custom[j],
     )
-    utility = np.subtract(each(shoppers.willingness_to_pay), cost, out=cost)
-    utility /= each(shoppers.logit_scale)
-    utility += gumbel_noise(rng, len(k))
+    willingness = each(shoppers.willingness_to_pay)
+    scale = each(shoppers.logit_scale)
+    utility = np.subtract(willingness, cost, out=cost)
+    utility /= scale
+    keys = shoppers.taste_key
+    shock = gumbel_noise(rng, len(k)) if keys is None else taste_shock(each(keys), offer_slot(j))
+    utility += shock
     utility[price > each(shoppers.budget)] = -np.inf
-    outside = gumbel_noise(rng, n)
+    outside = gumbel_noise(rng, n) if keys is None else taste_shock(keys, OUTSIDE_SLOT)
+    starts = np.cumsum(counts) - counts
     best = np.full(n, -np.inf)  # each shopper's best offer; ties have probability 0
     shopping = counts > 0
     if len(k):
-        best[shopping] = np.maximum.reduceat(utility, (np.cumsum(counts) - counts)[shopping])
-    top = utility == each(best)
+        best[shopping] = np.maximum.reduceat(utility, starts[shopping])
+    top = np.flatnonzero(utility == each(best))  # a few per shopper: index, not mask, after
+    if keys is not None:
+        # The ceiling: no offer priced above what the shopper's tastes make it worth in $. The
+        # best offer under it is the best of all wherever the pick is under it, so it is
+        # checked on the picks, and only shoppers whose pick is above it and beats the outside
+        # option choose again, among their offers under it.
+        worth = shock[top] * scale[top]
+        worth += willingness[top]
+        over = (price[top] > worth) & (best[k[top]] > outside[k[top]])
+        again = np.unique(k[top[over]])
+        if len(again):
+            rows = _positions(starts[again], counts[again])
+            ceiling = shock[rows] * scale[rows]
+            ceiling += willingness[rows]
+            utility[rows[price[rows] > ceiling]] = -np.inf
+            best[again] = np.maximum.reduceat(
+                utility[rows], np.cumsum(counts[again]) - counts[again]
+            )
+            redone = np.zeros(n, dtype=bool)
+            redone[again] = True
+            picks = rows[utility[rows] == np.repeat(best[again], counts[again])]
+            top = np.concatenate([top[~redone[k[top]]], picks])
     chosen[k[top]] = j[top]
-    chosen[best <= outside] = NO_CHOICE
-    return chosen
+    taste[k[top]] = shock[top] * scale[top]
+    gone = best <= outside
+    chosen[gone] = NO_CHOICE
+    taste[gone] = np.nan
+    return Choice(chosen, taste)

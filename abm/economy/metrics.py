@@ -66,7 +66,11 @@ _PER_MODE = {
     "wip": ("units", "factory: finished units of unfinished lots; workshop: queued orders"),
     "bullwhip": ("ratio", f"var(orders upstream)/var(demand), last {BULLWHIP_WINDOW} days"),
     "employment": ("people", "factory workers, or workshop owners and their hired helpers"),
-    "consumer_surplus": ("$/day", "willingness to pay minus price of today's purchases"),
+    "consumer_surplus": (
+        "$/day",
+        "willingness to pay plus taste for the offer minus price, of today's purchases, less the "
+        "same amount for each purchase undone today (taste_shocks=daily: without the taste)",
+    ),
     "subsidies": ("$/day", "subsidies paid today"),
 }
 _MARKET = {
@@ -74,6 +78,12 @@ _MARKET = {
     "unmet_needs": ("needs/day", "needs given up after households' patience ran out"),
     "household_income": ("$/household/day", "mean household income today"),
     "money_inside": ("$", "cash held by households and firms"),
+    "purchases_above_wtp": (
+        "share",
+        "share of today's purchases at a price above the buyer's willingness to pay plus its "
+        "taste for the offer in $ (0 under taste_shocks=per_need, which forbids them; under "
+        "daily the taste is the day's draw); nan on a day without purchases",
+    ),
 }
 
 METRICS: dict[str, tuple[str, str]] = {
@@ -184,6 +194,8 @@ def measure(model) -> dict[str, float]:
     row["unmet_needs"] = hh.unmet_today
     row["household_income"] = float(hh.income_today.mean())
     row["money_inside"] = model.ledger.money_inside(model.firm_cash())
+    bought = hh.purchases_today
+    row["purchases_above_wtp"] = hh.purchases_above_today / bought if bought else np.nan
     return row
 
 

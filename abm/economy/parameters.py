@@ -19,6 +19,7 @@ REPLENISHMENT_POLICIES = ("rq", "kanban", "order_up_to", "push")
 WORKSHOP_GROWTH_RULES = ("stations", "fixed")
 CAPACITY_RULES = ("target_utilization", "fixed")
 ENTRY_RULES = ("expected_return", "legacy")
+TASTE_SHOCKS = ("per_need", "daily")
 
 
 class ParameterError(ValueError):
@@ -207,12 +208,6 @@ _PARAMS: tuple[Param, ...] = (
     P("subsidy_sunset_day", 10_000, "day", 0, 1_000_000, "day on which the workshop subsidy ends", "[E]"),
     # --- exit and entry ----------------------------------------------------------------------
     P("bankruptcy_days", 30, "days", 1, 3650, "consecutive days of negative cash before a firm goes bankrupt", "[E]"),
-    P("workshop_entry_rate", 0.002, "1/household/day", 0.0, 1.0, "daily chance that a household considers opening a workshop", "[E]"),
-    P("imitation_window_days", 30, "days", 1, 3650, "days of a workshop's net cash flow behind the recent return would-be imitators see", "[E]"),
-    P("workshop_hurdle_return", 0.15, "1/year", -1.0, 100.0, "yearly return on capital neighbours' workshops must show to be imitated", "[E]"),
-    P("factory_entry_review_days", 30, "days", 1, 3650, "days between investors' reviews of unmet demand", "[E]"),
-    P("factory_hurdle_rate", 0.1, "1/year", -1.0, 100.0, "yearly return a new factory must promise", "[E]"),
-    P("factory_entry_min_demand", 0.3, "share", 0.0, 10.0, "unmet demand, as a share of one factory's capacity, that draws investors", "[E]"),
     # --- pricing: markups that follow market share (abm.economy.pricing) ---------------------
     P("pricing_rule", "market_share", "", None, None, "how producers set their markups: market_share (each markup follows the firm's market share at every review, Dosi et al. 2010) or fixed_markup (every markup stays price_markup, as in 0.3.1)", "[S] Dosi, Fagiolo & Roventini 2010, JEDC 34 (K+S model)", PRICING_RULES),
     P("markup_sensitivity", 0.04, "1/review", 0.0, 1.0, "v: relative change of a firm's markup per relative change of its market share, at each review", "[S] upsilon = 0.04 in the K+S benchmark (marcov64/Lsd, Example/SantAnna/K+S-original/Benchmark.lsd); v = 0.01 in Dosi et al. 2013 (jasmineRepo/MacroABM Parameters.java)"),
@@ -250,6 +245,8 @@ _PARAMS: tuple[Param, ...] = (
     P("entry_demand_memory_days", 30, "days", 1, 3650, "days behind each household's smoothed rates of needs opened and given up, the demand entrants see", "[E] as imitation_window_days"),
     P("exit_review_days", 30, "days", 1, 3650, "days between reviews of each firm's trailing net cash flow, at which a firm long in loss closes (voluntary exit)", "[E] a month of books"),
     P("exit_loss_reviews", 3, "reviews", 1, 1000, "consecutive reviews with negative trailing net cash flow after which a firm closes voluntarily", "[E] a quarter of losses"),
+    # --- taste shocks and the choice ------------------------------------------------------------
+    P("taste_shocks", "per_need", "", None, None, "when a need's logit taste shocks are drawn: once when it arrives, kept while it waits, and no purchase above willingness to pay plus the taste for the offer (per_need); or afresh on every day it shops (daily, version 0.3.1)", "[R] Train 2009, Discrete Choice Methods with Simulation, ch. 3: the error is the decision maker's own unobserved utility in a choice situation", TASTE_SHOCKS),
     # --- verdict -------------------------------------------------------------------------------
     P("survival_share", 0.05, "share", 0.0, 1.0, "market share a mode needs at the end to count as surviving", "[E]"),
     P("verdict_window", 30, "days", 1, 3650, "days over which shares are averaged for the verdict", "[E]"),
@@ -259,12 +256,14 @@ _PARAMS: tuple[Param, ...] = (
 PARAMETERS: dict[str, Param] = {p.name: p for p in _PARAMS}
 
 # The rules of version 0.3 (a fixed markup, one-way entry, capacity for life, one-person
-# workshops): each new rule's legacy setting, together they reproduce 0.3.1's runs.
+# workshops, taste shocks drawn afresh each day): each new rule's legacy setting; together they
+# reproduce 0.3.1's runs.
 RULES_0_3: dict[str, str] = {
     "pricing_rule": "fixed_markup",
     "entry_rule": "legacy",
     "capacity_rule": "fixed",
     "workshop_growth_rule": "fixed",
+    "taste_shocks": "daily",
 }
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in _PARAMS}
 

@@ -59,19 +59,19 @@ def trade(model) -> None:
     pairs = model.reach.pairs(shopping)
     weight = model.p["own_experience_weight"]
     offers = todays_offers(model)
-    chosen = choose(hh.shoppers(shopping), offers, weight, model.rng, pairs)
-    buying = chosen != NO_CHOICE
+    choice = choose(hh.shoppers(shopping), offers, weight, model.rng, pairs)
+    buying = choice.offer != NO_CHOICE
     if not buying.any():
         return
-    buyers, picks = shopping[buying], chosen[buying]
+    buyers, picks, tastes = shopping[buying], choice.offer[buying], choice.taste[buying]
     to_order = offers.mode[picks] == WORKSHOP
-    order_from_workshops(model, buyers[to_order], picks[to_order], offers.price)
-    sell_from_stores(model, buyers[~to_order], picks[~to_order])
+    order_from_workshops(model, buyers[to_order], picks[to_order], offers.price, tastes[to_order])
+    sell_from_stores(model, buyers[~to_order], picks[~to_order], tastes[~to_order])
 
 
-def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
+def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray, tastes) -> None:
     """Stores serve their shoppers from stock in arrival order; households pay the
-    factories' prices.
+    factories' prices. `tastes`: each buyer's taste for its store, in $.
 
     A shopper turned away who comes back tomorrow is one need, not two: demand and lost
     sales count each need once, so retries do not inflate the forecast.
@@ -80,7 +80,7 @@ def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
         return
     hh = model.households
     order = np.argsort(offer_ids, kind="stable")  # group buyers by store, first come first
-    buyers = buyers[order]
+    buyers, tastes = buyers[order], tastes[order]
     ids, starts, shoppers = np.unique(offer_ids[order], return_index=True, return_counts=True)
     stores = [model.sellers[j] for j in ids.tolist()]
     store_of = np.repeat(np.arange(len(stores)), shoppers)
@@ -102,14 +102,15 @@ def sell_from_stores(model, buyers: np.ndarray, offer_ids: np.ndarray) -> None:
     sellers = FirmList(factories, factory_of, FACTORY)
     buyers = buyers[served]
     paid = np.array([f.price for f in factories])[factory_of]
-    sell(model, buyers, sellers, paid)
+    sell(model, buyers, sellers, paid, tastes[served])
     hh.bought_from_store(buyers)
     waited = hh.waiting_days[buyers]  # days since the need arose, retries included
     deliver(model, sellers, buyers, defective, paid, waited)
 
 
-def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price) -> None:
-    """Households pay workshops up front (`price` by offer id) and join their queues."""
+def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price, tastes) -> None:
+    """Households pay workshops up front (`price` by offer id) and join their queues;
+    `tastes`: each buyer's taste for its workshop, in $."""
     if len(buyers) == 0:
         return
     hh = model.households
@@ -119,7 +120,7 @@ def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price
     row_of_offer[arrays.offer_id[live]] = live
     rows = row_of_offer[offer_ids]
     paid = price[offer_ids]
-    sell(model, buyers, arrays.account(rows), paid)
+    sell(model, buyers, arrays.account(rows), paid, tastes)
     model.tally.add(WORKSHOP, Count.DEMAND, len(buyers))
     hh.ordered_from_workshop(buyers)
     order = np.argsort(rows, kind="stable")  # group buyers by workshop, first come first
@@ -128,11 +129,12 @@ def order_from_workshops(model, buyers: np.ndarray, offer_ids: np.ndarray, price
     arrays.take_orders(rows[order], buyers, model.steps, paid[order], waited)
 
 
-def sell(model, buyers: np.ndarray, sellers, paid: np.ndarray) -> None:
+def sell(model, buyers: np.ndarray, sellers, paid: np.ndarray, tastes: np.ndarray) -> None:
     """Households `buyers` pay `sellers` (factories or workshops, one per buyer) the price:
-    the mode's sales and the buyers' consumer surplus of the day."""
+    the mode's sales and the buyers' consumer surplus of the day (`tastes`: each buyer's
+    taste for the offer, in $)."""
     model.ledger.pay(HouseholdAccounts(buyers), sellers, paid, "sales")
-    model.households.add_surplus(sellers.mode, buyers, paid)
+    model.households.add_surplus(sellers.mode, buyers, paid, tastes)
     model.tally.add(sellers.mode, Count.SALES_VALUE, float(paid.sum()))
 
 

@@ -10,6 +10,7 @@ from abm.economy.parameters import (
     CAPACITY_RULES,
     ENTRY_RULES,
     REPLENISHMENT_POLICIES,
+    TASTE_SHOCKS,
     WORKSHOP_GROWTH_RULES,
 )
 from abm.economy.pricing import PRICING_RULES
@@ -70,6 +71,7 @@ parameter_sets = st.fixed_dictionaries(
         "exit_loss_reviews": st.integers(1, 4),
         "workshop_hurdle_return": st.floats(-1.0, 2.0),
         "factory_hurdle_rate": st.floats(-1.0, 1.0),
+        "taste_shocks": st.sampled_from(TASTE_SHOCKS),
     }
 )
 

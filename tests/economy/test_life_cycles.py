@@ -222,10 +222,11 @@ def test_a_need_turned_away_counts_one_lost_sale_however_often_it_retries(monkey
         return shoppers_of(self, idx)
 
     def spy_choose(shoppers, offers, own_weight, rng, pairs):
-        chosen = choose(shoppers, offers, own_weight, rng, pairs)
+        choice = choose(shoppers, offers, own_weight, rng, pairs)
+        chosen = choice.offer
         today["chosen"] = chosen.copy()
         today["mode"] = np.where(chosen == NO_CHOICE, -1, offers.mode[chosen])
-        return chosen
+        return choice
 
     monkeypatch.setattr(Households, "shoppers", spy_shoppers)
     monkeypatch.setattr(trading_module, "choose", spy_choose)
@@ -348,7 +349,11 @@ def crafted_shoppers(n, belief=(0.02, 0.02), impatience=0.0, mismatch=0.0, custo
 
 
 def joined_shoppers(a: Shoppers, b: Shoppers) -> Shoppers:
-    return Shoppers(*(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in fields(a)))
+    def joined(name: str):  # the taste keys are None: these shoppers draw daily shocks
+        parts = [getattr(a, name), getattr(b, name)]
+        return None if parts[0] is None else np.concatenate(parts)
+
+    return Shoppers(*(joined(f.name) for f in fields(a)))
 
 
 def store_and_workshop(price=60.0, record=0.1, lead_time=(0.0, 0.0), modes=(0, 1)) -> Offers:
@@ -384,7 +389,7 @@ def test_choice_avoids_the_mode_remembered_as_bad_not_the_other():
     both = joined_shoppers(a, b)
     chosen = choose(
         both, store_and_workshop(), 0.5, np.random.default_rng(11), all_pairs(2 * N_DRAWS)
-    )
+    ).offer
     bad_store = odd_cost(60, 0.9, 0.1, 0.5, 20, 0, 0, 0)
     good_workshop = odd_cost(60, 0.1, 0.1, 0.5, 20, 0, 0, 0)
     assert (bad_store, good_workshop) == pytest.approx((100.0, 68.0))
@@ -404,7 +409,7 @@ def test_choice_longer_lead_time_lowers_share_as_the_logit_predicts():
     patient = crafted_shoppers(N_DRAWS, impatience=0.0)
     offers = store_and_workshop(record=0.02, lead_time=(0.0, 4.0), modes=(0, 0))
     both = joined_shoppers(impatient, patient)
-    chosen = choose(both, offers, 0.5, np.random.default_rng(12), all_pairs(2 * N_DRAWS))
+    chosen = choose(both, offers, 0.5, np.random.default_rng(12), all_pairs(2 * N_DRAWS)).offer
     fast, slow = (odd_cost(60, 0.02, 0.02, 0.5, 20, 2.5, lead, 0) for lead in (0, 4))
     assert (fast, slow) == pytest.approx((61.6, 71.6))
     expected_impatient = odd_logit(100, 10, [fast, slow])
@@ -426,7 +431,7 @@ def test_choice_custom_need_pays_mismatch_only_at_a_standard_offer():
     standard = crafted_shoppers(N_DRAWS, mismatch=15.0, custom=False)
     offers = store_and_workshop(record=0.02)
     both = joined_shoppers(custom, standard)
-    chosen = choose(both, offers, 0.5, np.random.default_rng(13), all_pairs(2 * N_DRAWS))
+    chosen = choose(both, offers, 0.5, np.random.default_rng(13), all_pairs(2 * N_DRAWS)).offer
     base = odd_cost(60, 0.02, 0.02, 0.5, 20, 0, 0, 0)
     expected_custom = odd_logit(100, 10, [base + 15, base])
     expected_standard = odd_logit(100, 10, [base, base])

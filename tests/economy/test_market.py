@@ -98,7 +98,7 @@ def test_choice_shares_are_the_multinomial_logit_with_an_outside_option():
     n, prices, scale = 200_000, np.array([80.0, 90.0]), 10.0
     chosen = choose(
         shoppers(n, scale=scale), offers(prices), 1.0, np.random.default_rng(1), all_pairs(n, 2)
-    )
+    ).offer
     v = np.exp((100.0 - prices) / scale)
     expected = np.append(v, 1.0) / (1.0 + v.sum())
     observed = [np.mean(chosen == 0), np.mean(chosen == 1), np.mean(chosen == NO_CHOICE)]
@@ -109,9 +109,9 @@ def test_nobody_buys_what_is_out_of_reach_or_out_of_budget():
     n = 1000
     reach_nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
     rng = np.random.default_rng(2)
-    assert (choose(shoppers(n), offers([1.0]), 1.0, rng, reach_nothing) == NO_CHOICE).all()
+    assert (choose(shoppers(n), offers([1.0]), 1.0, rng, reach_nothing).offer == NO_CHOICE).all()
     poor = shoppers(n, budget=50.0)
-    assert (choose(poor, offers([60.0]), 1.0, rng, all_pairs(n, 1)) == NO_CHOICE).all()
+    assert (choose(poor, offers([60.0]), 1.0, rng, all_pairs(n, 1)).offer == NO_CHOICE).all()
 
 
 def test_perceived_cost_adds_expected_defects_waiting_and_mismatch():

@@ -42,6 +42,8 @@ the work tree):
   paid by another workshop; a factory's paid by the first factory.
 - test_consumer_surplus_by_hand: surplus sign flipped at a store sale; price not subtracted at a
   workshop order; the reversal for a returned unit added instead of subtracted; refunds halved.
+- test_consumer_surplus_with_tastes_by_hand: the taste left out of a purchase's surplus; a
+  refund taking back willingness to pay at the return less the refund (0.3.1's reversal).
 - test_opening_and_entry_equity: an entrant's equity paid from outside instead of by its owner;
   opening feedstock at twice its price.
 - test_a_dropped_factory_plan_returns_its_equity: a dropped plan's equity returned only in half.
@@ -55,6 +57,7 @@ import pytest
 from abm import ProductionEconomy
 from abm.economy.agents import CentralFactory, HomeWorkshop
 from abm.economy.ledger import FirmList, FirmRows, HouseholdAccounts, Ledger
+from abm.economy.taste import offer_slot, taste_shock
 
 OUT = "outside"
 Payment = namedtuple("Payment", "day payer payee amount category")
@@ -768,8 +771,11 @@ def test_consumer_surplus_by_hand(log):
     """The day's surplus by mode, from holdings and what was paid: a unit kept from a store is
     worth 80 x 0.5^(units held before it) less its price; a store unit returned nets to zero; a
     workshop order adds 80 x 0.5^(held) less the price at ordering, a returned workshop unit
-    takes 80 x 0.5^(held at its return) less the refund back."""
-    model = ProductionEconomy(rng=2, **MIXED)
+    takes 80 x 0.5^(held at its return) less the refund back.
+
+    The surplus of version 0.3.1, without the taste for the offer: pinned to
+    taste_shocks=daily (test_consumer_surplus_with_tastes_by_hand checks per_need's)."""
+    model = ProductionEconomy(rng=2, **MIXED, taste_shocks="daily")
     hh = model.households
     counted = Counter()
     for _ in range(10):
@@ -809,6 +815,53 @@ def test_consumer_surplus_by_hand(log):
             returns=len(returns),
         )
     # every kind of event happened often enough to weigh in the sums (seen: 37 or more each)
+    assert min(counted.values()) >= 5, counted
+
+
+def test_consumer_surplus_with_tastes_by_hand(log):
+    """Under taste_shocks=per_need a purchase adds 80 x 0.5^(units held before it) plus the
+    buyer's taste for the offer in $ (logit scale x the Gumbel shock of its need's key and the
+    offer's slot, `taste.taste_shock`) less the price, never below 0; a refund takes back
+    exactly what its purchase added, on whatever day it was made (one store per factory, so
+    that the factory paid names the store, hence the offer, the taste belongs to)."""
+    model = ProductionEconomy(rng=2, **(MIXED | {"stores_per_factory": 1}))
+    hh = model.households
+    offer_of_store = {s.factory.unique_id: s.offer_id for s in model.stores()}
+    booked = {}  # household -> what its open purchase added
+    counted = Counter()
+
+    def added(h, offer, paid, value):
+        taste = hh.logit_scale[h] * taste_shock(hh.taste_key[h], offer_slot(offer))[0]
+        surplus = value + taste - paid
+        assert surplus >= 0.0, (h, value, taste, paid)
+        return surplus
+
+    for _ in range(10):
+        day = step(model, log)
+        payments = log.on(day)
+        value = 80.0 * 0.5 ** hh.holdings.astype(float)
+        value_before_one_more = 80.0 * 0.5 ** (hh.holdings - 1.0)
+        expected = [0.0, 0.0]
+        refunds = {(r.payee[1], kind(r.payer)) for r in payments if r.category == "refunds"}
+        for r in payments:  # in the day's order: a unit returned before trade reopens a need
+            if r.category == "refunds":
+                expected[0 if kind(r.payer) == "factory" else 1] -= booked.pop(r.payee[1])
+                counted.update([f"{kind(r.payer)} returns"])
+            if r.category != "sales":
+                continue
+            h = r.payer[1]
+            if kind(r.payee) == "factory":
+                returned = (h, "factory") in refunds  # refunded today: it holds one less
+                worth = value[h] if returned else value_before_one_more[h]
+                booked[h] = added(h, offer_of_store[r.payee[1]], r.amount, worth)
+                expected[0] += booked[h]
+            else:
+                offer = model.workshop_arrays.offer_id[r.payee[1]]
+                booked[h] = added(h, offer, r.amount, value[h])
+                expected[1] += booked[h]
+            counted.update([f"{kind(r.payee)} sales"])
+        assert hh.surplus_today[0] == pytest.approx(expected[0], abs=1e-9)
+        assert hh.surplus_today[1] == pytest.approx(expected[1], abs=1e-9)
     assert min(counted.values()) >= 5, counted
 
 

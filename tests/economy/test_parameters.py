@@ -100,3 +100,11 @@ def test_presets_ship_with_the_package_and_are_found_from_any_folder(tmp_path, m
     (own / "mine.toml").write_text('description = "mine"\n[set]\ncustom_share = 0.5\n')
     assert set(available()) == names | {"mine"}
     assert load_scenario("latency").overrides == {"shipping_lead_time": 9}
+
+
+def test_every_parameter_is_defined_once():
+    """A name defined twice would leave only its last definition in the schema, silently."""
+    from abm.economy.parameters import _PARAMS
+
+    names = [param.name for param in _PARAMS]
+    assert len(names) == len(set(names))

@@ -80,7 +80,7 @@ def test_mean_wage_and_fixed_costs_by_station():
 # shops sell 11.5 a day, the grown ones 28.5). No entry, no factories; a growth review every 14
 # days, at most 3 stations.
 BUSY = {
-    "n_consumers": 500,
+    "n_consumers": 700,  # (500 under 0.3.1's daily taste shocks gave as many orders)
     "n_workshops": 4,
     "n_factories": 0,
     "grid_width": 20,
@@ -279,7 +279,9 @@ def test_a_closing_workshop_lays_its_helpers_off():
 def test_factory_workers_and_helpers_are_different_households():
     """Factories staff among the households free to work, as workshops hire helpers: none is
     both, and each works for the employer it is booked to."""
-    model = ProductionEconomy(rng=5, **(BUSY | {"n_factories": 2, "factory_capacity": 20.0}))
+    # a good worth more, so that the shops stay busy enough to hire beside two factories
+    both = {"n_factories": 2, "factory_capacity": 20.0, "good_value": 200.0}
+    model = ProductionEconomy(rng=5, **(BUSY | both))
     helpers_seen = 0
     for _ in range(8):
         run_days(model, 14)
@@ -297,5 +299,5 @@ def test_factory_workers_and_helpers_are_different_households():
         for factory in model.factories():
             assert (hh.employer[factory.workers] == factory.unique_id).all()
         helpers_seen += len(helpers)
-    # both hire (seen: 21 helpers over the 8 looks, 3 factory workers at the last)
+    # both hire (seen: 28 helpers over the 8 looks, 4 factory workers at the last)
     assert helpers_seen > 0 and len(workers) > 0
