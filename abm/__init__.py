@@ -17,4 +17,4 @@ from abm.economy.parameters import DEFAULTS, PARAMETERS, ParameterError
 __all__ = ["ProductionEconomy", "PARAMETERS", "DEFAULTS", "ParameterError"]
 # bumped whenever the same seed gives different results (0.2: the speed work of issue 6;
 # 0.3.1: injured workers miss injury_lost_days working days, not one fewer)
-__version__ = "0.3.1"
+__version__ = "0.4.0"
