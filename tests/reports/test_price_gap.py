@@ -59,3 +59,13 @@ def test_opening_gap_is_the_day0_price_difference_less_the_custom_cost(tmp_path)
         expected = day0["price_workshop"] - day0["price_factory"] - custom
         assert gaps.loc[run_id, "gap"] == pytest.approx(expected)
     assert gaps["gap"].is_monotonic_increasing  # a dearer owner's hour, a dearer workshop
+
+
+def test_the_two_sweeps_differ_in_the_rules_alone() -> None:
+    from abm.economy.parameters import RULES_0_3
+    from abm.reports.price_gap import SWEEPS
+
+    old, new = (load_spec(path) for path in SWEEPS.values())
+    assert old.fixed == RULES_0_3 and new.fixed == {}
+    same = {"name": old.name, "description": old.description, "set": {}}
+    assert old.normalized() | same == new.normalized() | same

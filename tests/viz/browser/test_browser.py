@@ -41,7 +41,7 @@ INKED_MAP_PIXELS = 5_000  # 2,000 households and 100 firms draw far more
 INKED_CHART_PIXELS = 2_000  # axes, labels and legend
 TRACEBACK = "Traceback (most recent call last)"
 DEFAULT_FACTORIES = 3
-TAB_CHARTS = {"Page 1": 5, "Page 2": 6, "Page 3": 4}  # see abm.viz.app.COMPONENTS
+TAB_CHARTS = {"Page 1": 7, "Page 2": 6, "Page 3": 4}  # see abm.viz.app.COMPONENTS
 
 
 @pytest.fixture(scope="module")
