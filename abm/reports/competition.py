@@ -236,19 +236,32 @@ def demand_shock(seed: int) -> pd.DataFrame:
     return model.dataframe()
 
 
+def steady(seed: int) -> pd.DataFrame:
+    """The same three factories alone for END days at the default need rate."""
+    model = baseline(seed, **(CLOSED | {"n_workshops": 0}))
+    model.run_for(END)
+    return model.dataframe()
+
+
+def utilization(df: pd.DataFrame, start: int, end: int) -> float:
+    """Units made over capacity, summed over days start to end."""
+    capacity = df["capacity_factory"].loc[start:end]
+    return float((df["utilization_factory"].loc[start:end] * capacity).sum() / capacity.sum())
+
+
 def check_capacity(quick: bool = True) -> Check:
     seeds = range(2 if quick else 5)
     runs = {seed: demand_shock(seed) for seed in seeds}
     p = baseline(0).p
     delay = p["construction_days"] + 2 * p["capacity_review_days"]
     rose = fell = 0
-    settled = []
+    during = []
     for df in runs.values():
         capacity = df["capacity_factory"]
         rose += capacity.loc[SHOCK + delay] > capacity.loc[SHOCK - 1]
         fell += capacity.loc[END] < capacity.loc[CALM - 1]
-        made = (df["utilization_factory"] * capacity).loc[CALM - 120 : CALM - 1].sum()
-        settled.append(made / capacity.loc[CALM - 120 : CALM - 1].sum())
+        during.append(utilization(df, CALM - 120, CALM - 1))
+    long_run = [utilization(steady(seed), CALM, END) for seed in seeds]
     n = len(seeds)
     target = p["normal_utilization"]
     rows = [
@@ -256,13 +269,20 @@ def check_capacity(quick: bool = True) -> Check:
             f"seeds whose capacity rose within {delay} days of the shock", MOST, rose / n, "above"
         ),
         direction("seeds whose capacity fell after the demand returned", MOST, fell / n, "above"),
+        direction(
+            f"utilization over days {CALM}-{END} without the shock, farthest seed's distance "
+            "from the target (at most the band)",
+            p["capacity_band"] * target,
+            max(abs(u - target) for u in long_run),
+            "at_most",
+        ),
         Row(
-            "utilization, the 120 days before the calm (mean of seeds)",
+            f"utilization over the 120 days before day {CALM}, demand doubled (mean of seeds)",
             target,
-            float(np.mean(settled)),
-            min(settled),
-            max(settled),
-            "inside",
+            float(np.mean(during)),
+            min(during),
+            max(during),
+            "report",
         ),
     ]
 
@@ -300,9 +320,13 @@ def check_capacity(quick: bool = True) -> Check:
         "(normal_utilization; the Federal Reserve's manufacturing average 1972-2008 is 79.6%)",
         rows,
         notes=(
-            "The utilization row's interval is the range over seeds; the rule's band "
-            f"(capacity_band = {p['capacity_band']}) lets it lie anywhere in "
-            f"{target * (1 - p['capacity_band']):.2f}-{target * (1 + p['capacity_band']):.2f}."
+            "The rule's band (capacity_band = "
+            f"{p['capacity_band']}) lets the long run lie anywhere in "
+            f"{target * (1 - p['capacity_band']):.2f}-{target * (1 + p['capacity_band']):.2f}: "
+            f"measured by seed, {', '.join(f'{u:.3f}' for u in long_run)}. "
+            "While demand is doubled the factories run above the target: capacity comes a "
+            "review and a construction delay behind demand, and the stores' forecasts behind "
+            "it see only the needs that reach them (shown, not checked)."
         ),
         draw=draw,
     )
