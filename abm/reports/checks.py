@@ -139,7 +139,8 @@ def figure(check: Check, path) -> None:
 
 def section(check: Check, figures: Path) -> list[str]:
     """The Markdown lines of one check, its figure written under `figures`."""
-    slug = check.name.lower().replace(" ", "-").replace("'", "").replace(",", "")
+    slug = check.name.lower().replace(" ", "-")
+    slug = "".join(c for c in slug if c.isalnum() or c == "-")  # a file name on any system
     figure(check, figures / f"{slug}.png")
     lines = [
         f"## {check.name}: {'passes' if check.passed else 'FAILS'}",
