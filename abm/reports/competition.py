@@ -27,6 +27,7 @@ from abm.reports.checks import Check, Row, direction
 from abm.style import MODE_COLOURS
 
 MOST = 0.5  # "in most seeds": more than half of them
+CLEAR_CORRELATION = 0.2  # a correlation of entry and exit rates below this is no co-movement
 
 # the baseline economy without entry or voluntary exit: for the checks that isolate a rule
 CLOSED = {"workshop_entry_rate": 0.0, "entry_factory_rate": 0.0, "exit_loss_reviews": 1000}
@@ -397,7 +398,7 @@ def facts_discussion(shop: stylized_facts.Facts) -> str:
 
     skewed = shop.size_skewness > 0 and shop.size_mean_over_median > 1
     tent = shop.laplace_minus_normal_loglik > 0
-    together = shop.entry_exit_correlation > 0
+    together = shop.entry_exit_correlation > CLEAR_CORRELATION
     why_tent = (
         "a workshop's sales move in lumps, when it adds or drops a station or when an entrant "
         "opens or a neighbour leaves within its reach, much as Bottazzi and Secchi explain the "
@@ -416,19 +417,21 @@ def facts_discussion(shop: stylized_facts.Facts) -> str:
     )
     return (
         f"{shop.firms_seen} workshops seen, {shop.growth_count} growth rates; mean entry rate "
-        f"{shop.mean_entry_rate:.3f} and exit rate {shop.mean_exit_rate:.3f} a period; peak of "
-        f"{shop.peak_firms} workshops on day {shop.peak_day}, {shop.final_firms} at the end.\n\n"
+        f"{shop.mean_entry_rate:.3f} and exit rate {shop.mean_exit_rate:.3f} a period; with the "
+        f"seeds' panels pooled, a peak of {shop.peak_firms} workshops on day {shop.peak_day} and "
+        f"{shop.final_firms} at the end.\n\n"
         f"- Right-skewed sizes: {yes(skewed)}. Fat-tailed as real industries (Axtell's Zipf "
         "law): no, and it cannot be: a workshop's size is capped by its stations "
         "(`workshop_max_stations`) and its reach; the few factories are far larger (the "
         "figure's CCDF).\n"
         f"- Tent-shaped growth rates (the Laplace fits better than the normal): {yes(tent)} "
         f"(excess kurtosis {shop.growth_excess_kurtosis:.2f}; a Laplace has 3): {why_tent}.\n"
-        f"- Entry and exit rates moving together: {yes(together)} (correlation "
-        f"{shop.entry_exit_correlation:.2f}): {why_together}.\n"
-        f"- A fall of the workshop count by {stylized_facts.SHAKEOUT_DROP:.0%} of its peak: "
-        f"{yes(shop.shakeout)}. Klepper's shakeouts come from innovation that favours early, "
-        "large firms; the model's workshops share one technology path (printing progress) and "
+        f"- Entry and exit rates moving together (a correlation above {CLEAR_CORRELATION}): "
+        f"{yes(together)} (correlation {shop.entry_exit_correlation:.2f}): {why_together}.\n"
+        f"- A shakeout (the workshop count rises to a peak after the start, then falls by "
+        f"{stylized_facts.SHAKEOUT_DROP:.0%} of it): {yes(shop.shakeout)}. Klepper's shakeouts "
+        "come from innovation that favours early, large firms; the model's workshops share one "
+        "technology path (printing progress) and "
         "learn one by one, so a fall in their numbers is a price or demand shock, not a shakeout "
         "in his sense."
     )

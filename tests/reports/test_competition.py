@@ -42,11 +42,11 @@ def test_the_words_follow_the_numbers():
     text = facts_discussion(facts())
     assert "Right-skewed sizes: yes" in text
     assert "Laplace fits better than the normal): yes" in text
-    assert "moving together: yes" in text
-    assert "of its peak: no" in text  # a fall from day 0 is no shakeout after a rise
+    assert "above 0.2): yes" in text
+    assert "of it): no" in text  # a fall from day 0 is no shakeout after a rise
     text = facts_discussion(
         facts(laplace_minus_normal_loglik=-3.0, entry_exit_correlation=-0.2, peak_day=180)
     )
     assert "Laplace fits better than the normal): no" in text
-    assert "moving together: no" in text
-    assert "of its peak: yes" in text
+    assert "above 0.2): no" in text
+    assert "of it): yes" in text
