@@ -19,7 +19,7 @@ from abm.economy.inventory import DemandForecast, make_policy
 from abm.economy.ledger import OUTSIDE, HouseholdAccounts
 from abm.economy.market import public_defect_record
 from abm.economy.modes import FACTORY, WORKSHOP
-from abm.economy.pricing import floored_price, revised_markups
+from abm.economy.pricing import floored_price, reviewed_markups
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -156,6 +156,44 @@ class Shipment:
     lot: Lot
 
 
+def factory_capital(p: dict, capacity: float) -> float:
+    """Capital of a factory of `capacity` units a day: the six-tenths rule from the reference."""
+    return six_tenths_capital(
+        p["factory_reference_capital"],
+        p["reference_capacity"],
+        capacity,
+        p["capital_scale_exponent"],
+    )
+
+
+def factory_feedstock_lot(p: dict, capacity: float) -> float:
+    """kg a factory of `capacity` buys per feedstock lot: `factory_feedstock_days` of use."""
+    return p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
+
+
+def factory_process(p: dict, experience: float) -> Process:
+    """A factory's process at cumulative output `experience`: labour per unit falls with it
+    (Wright's law)."""
+    relative = experience / p["factory_initial_experience"]
+    return Process(
+        labour_hours=unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"]),
+        feedstock_per_unit=p["feedstock_per_unit"],
+        waste_share=p["factory_scrap_share"],
+        error_probability=p["error_probability"],
+        poka_yoke=p["poka_yoke"],
+        inspection=p["inspection"],
+        injury_rate_per_hour=injury_rate_per_hour(p["injury_rate"]),
+    )
+
+
+def factory_unit_cost(p: dict, process: Process, feedstock_price: float) -> float:
+    """Variable cost of a factory unit before carrying: labour staffed for normal utilization,
+    feedstock at `feedstock_price` a kg, shipping to the store."""
+    feed = process.feedstock_drawn * feedstock_price
+    wages = process.labour_hours * p["wage_per_hour"] / p["normal_utilization"]
+    return wages + feed + p["shipping_cost_per_unit"]
+
+
 class CentralFactory(Firm):
     """Large capital, hired workers, learning, poka-yoke and inspection, lots against orders."""
 
@@ -163,13 +201,7 @@ class CentralFactory(Firm):
 
     def __init__(self, model, cell, capacity: float) -> None:
         p = model.p
-        capital = six_tenths_capital(
-            p["factory_reference_capital"],
-            p["reference_capacity"],
-            capacity,
-            p["capital_scale_exponent"],
-        )
-        super().__init__(model, cell, capital)
+        super().__init__(model, cell, factory_capital(p, capacity))
         self.cash = 0.0
         self.feedstock_kg = 0.0
         self.feedstock_on_order = 0.0
@@ -185,7 +217,7 @@ class CentralFactory(Firm):
         self.lots: deque[Lot] = deque()
         self.shipments: list[Shipment] = []
         self.workers = np.empty(0, dtype=np.int64)  # households employed, in hiring order
-        self.feedstock_lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
+        self.feedstock_lot = factory_feedstock_lot(p, capacity)
         self.push_rate = 0.0
         self.wip_meter = FlowMeter()  # finished units of unfinished lots
         self.learning: list[tuple[float, float]] = []  # (cumulative output, labour per unit)
@@ -212,19 +244,10 @@ class CentralFactory(Firm):
         only when output has grown, as production, prices, staffing and costs all ask."""
         if self._costs_at[0] != self.experience:
             p = self.model.p
-            relative = self.experience / p["factory_initial_experience"]
-            process = Process(
-                labour_hours=unit_labour(p["factory_labour_hours"], relative, p["progress_ratio"]),
-                feedstock_per_unit=p["feedstock_per_unit"],
-                waste_share=p["factory_scrap_share"],
-                error_probability=p["error_probability"],
-                poka_yoke=p["poka_yoke"],
-                inspection=p["inspection"],
-                injury_rate_per_hour=injury_rate_per_hour(p["injury_rate"]),
+            process = factory_process(p, self.experience)
+            unit_cost = factory_unit_cost(
+                p, process, self.model.feedstock.quote(self.feedstock_lot)
             )
-            feed = process.feedstock_drawn * self.model.feedstock.quote(self.feedstock_lot)
-            wages = process.labour_hours * p["wage_per_hour"] / p["normal_utilization"]
-            unit_cost = wages + feed + p["shipping_cost_per_unit"]
             self._costs_at = (self.experience, (process, unit_cost))
         return self._costs_at[1]
 
@@ -289,16 +312,7 @@ class CentralFactory(Firm):
         p = self.model.p
         if self.opened_day > window_start:
             share = np.nan
-        if p["pricing_rule"] == "market_share":
-            self.markup = revised_markups(
-                self.markup,
-                share,
-                self.market_share,
-                p["markup_sensitivity"],
-                p["markup_share_growth_cap"],
-                p["markup_min"],
-                p["markup_max"],
-            ).item()
+        self.markup = float(reviewed_markups(p, self.markup, share, self.market_share))
         self.market_share = share
         self.window_sales = 0
 
@@ -390,13 +404,8 @@ class CentralFactory(Firm):
             p["capital_scale_exponent"],
         )
         self.capacity += units
-        self.capital = six_tenths_capital(
-            p["factory_reference_capital"],
-            p["reference_capacity"],
-            self.capacity,
-            p["capital_scale_exponent"],
-        )
-        self.feedstock_lot = p["factory_feedstock_days"] * self.capacity * p["feedstock_per_unit"]
+        self.capital = factory_capital(p, self.capacity)
+        self.feedstock_lot = factory_feedstock_lot(p, self.capacity)
         self._costs_at = (None, None)
         self.staff()
         return change

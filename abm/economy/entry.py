@@ -1,6 +1,6 @@
 """Entry and exit: new firms of either mode come into the market, and firms long in loss leave.
 
-`entry_rule` = "expected_return" (the default; ODD §7.22): a potential entrant of either mode
+`entry_rule` = "expected_return" (the default; ODD §7.29): a potential entrant of either mode
 looks at what the market pays where it would locate (the prices of today's offers the
 households within its reach see, their needs and the needs they give up) against its own
 entry-scale costs, and enters with a chance that rises with the expected yearly return over
@@ -16,7 +16,7 @@ its hurdle rate (`abm.economy.expected_return`).
   (before owner dividends) has been negative at `exit_loss_reviews` reviews in a row closes and
   pays out its cash (counted apart from bankruptcies).
 
-`entry_rule` = "legacy" (version 0.3.1, ODD §7.22-7.23 as they were): households imitate
+`entry_rule` = "legacy" (version 0.3.1, ODD §7.22-7.23): households imitate
 workshops within reach that show a recent yearly return above `workshop_hurdle_return`;
 investors build a factory where recent unmet needs promise `factory_hurdle_rate`; no
 voluntary exit.
@@ -30,7 +30,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from abm.economy.agents import CentralFactory, HomeWorkshop, RetailStore
+from abm.economy.agents import (
+    CentralFactory,
+    HomeWorkshop,
+    RetailStore,
+    factory_capital,
+    factory_feedstock_lot,
+    factory_process,
+    factory_unit_cost,
+)
 from abm.economy.expected_return import (
     entry_probability,
     entry_scale_sales,
@@ -39,7 +47,7 @@ from abm.economy.expected_return import (
     site_price,
     yearly_return,
 )
-from abm.economy.formulas import DAYS_PER_YEAR, six_tenths_capital
+from abm.economy.formulas import DAYS_PER_YEAR
 from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, HouseholdAccounts
 from abm.economy.production import capital_charge_per_day, feedstock_quote
@@ -102,18 +110,12 @@ def factory_entry_scale(model) -> EntryScale:
     the six-tenths rule, its charge and the overhead; capital plus opening cash."""
     p = model.p
     capacity = p["factory_capacity"]
-    capital = six_tenths_capital(
-        p["factory_reference_capital"],
-        p["reference_capacity"],
-        capacity,
-        p["capital_scale_exponent"],
-    )
-    lot = p["factory_feedstock_days"] * capacity * p["feedstock_per_unit"]
-    drawn = p["feedstock_per_unit"] / (1.0 - p["factory_scrap_share"])  # Process.feedstock_drawn
-    wages = p["factory_labour_hours"] * p["wage_per_hour"] / p["normal_utilization"]
+    capital = factory_capital(p, capacity)
+    process = factory_process(p, p["factory_initial_experience"])
+    feedstock_price = feedstock_quote(p, factory_feedstock_lot(p, capacity))
     charge = capital_charge_per_day(capital, p["factory_capital_life_years"], p["interest_rate"])
     return EntryScale(
-        variable_cost=wages + drawn * feedstock_quote(p, lot) + p["shipping_cost_per_unit"],
+        variable_cost=factory_unit_cost(p, process, feedstock_price),
         fixed_cost_per_day=charge + p["factory_overhead_per_day"],
         capacity=capacity,
         investment=capital + p["factory_initial_cash"],

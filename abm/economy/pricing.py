@@ -80,3 +80,19 @@ def floored_price(markup_price, variable_cost, subsidy=0.0, price_floor: float =
     since the full unit cost is never below the variable cost. Scalars or arrays.
     """
     return np.maximum(np.maximum(markup_price, variable_cost) - subsidy, price_floor)
+
+
+def reviewed_markups(p: dict, markup, share_now, share_before):
+    """The markups after a review under the model's `pricing_rule`: the K+S rule with its
+    parameters (`revised_markups`), or unchanged under "fixed_markup"."""
+    if p["pricing_rule"] != "market_share":
+        return markup
+    return revised_markups(
+        markup,
+        share_now,
+        share_before,
+        p["markup_sensitivity"],
+        p["markup_share_growth_cap"],
+        p["markup_min"],
+        p["markup_max"],
+    )

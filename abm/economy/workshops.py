@@ -26,7 +26,7 @@ from abm.economy.households import NOBODY
 from abm.economy.ledger import OUTSIDE, FirmRows, HouseholdAccounts, Ledger
 from abm.economy.market import public_defect_record
 from abm.economy.modes import WORKSHOP
-from abm.economy.pricing import floored_price, revised_markups
+from abm.economy.pricing import floored_price, reviewed_markups
 from abm.economy.production import (
     BatchOutcome,
     Process,
@@ -317,16 +317,7 @@ class WorkshopArrays:
         Their counts start afresh."""
         p = self.p
         shares = np.where(self.opened_day[rows] > window_start, np.nan, shares)
-        if p["pricing_rule"] == "market_share":
-            self.markup[rows] = revised_markups(
-                self.markup[rows],
-                shares,
-                self.market_share[rows],
-                p["markup_sensitivity"],
-                p["markup_share_growth_cap"],
-                p["markup_min"],
-                p["markup_max"],
-            )
+        self.markup[rows] = reviewed_markups(p, self.markup[rows], shares, self.market_share[rows])
         self.market_share[rows] = shares
         self.window_sales[rows] = 0
 
