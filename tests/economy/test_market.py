@@ -75,7 +75,9 @@ def offers(price, lead_time=None, custom=None, record=None) -> Offers:
     )
 
 
-def shoppers(n, wtp=100.0, budget=1e9, scale=10.0) -> Shoppers:
+def shoppers(n, wtp=100.0, budget=1e9, scale=10.0, keys=None) -> Shoppers:
+    """Shoppers who see price alone (no defects, no waiting, standard needs); `keys`: their
+    needs' taste keys (None: daily taste shocks)."""
     return Shoppers(
         budget=np.full(n, budget),
         willingness_to_pay=np.full(n, wtp),
@@ -85,6 +87,7 @@ def shoppers(n, wtp=100.0, budget=1e9, scale=10.0) -> Shoppers:
         mismatch_cost=np.zeros(n),
         custom=np.zeros(n, dtype=bool),
         defect_belief=np.zeros((n, 2)),
+        taste_key=keys,
     )
 
 

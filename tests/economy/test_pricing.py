@@ -11,6 +11,7 @@ import pytest
 from abm import ParameterError, ProductionEconomy
 from abm.economy.parameters import validate
 from abm.economy.pricing import floored_price, market_shares, revised_markups, share_growth
+from tests.conftest import SMALL as CONFTEST_SMALL
 
 V, CAP, LOW, HIGH = 0.04, 1.0, 0.0, 1.0
 
@@ -114,14 +115,7 @@ def test_firms_apply_the_floor():
 
 # --- in the model -------------------------------------------------------------------------------
 
-SMALL = {
-    "n_consumers": 600,
-    "n_workshops": 30,
-    "n_factories": 2,
-    "grid_width": 30,
-    "grid_height": 30,
-    "markup_review_days": 28,
-}
+SMALL = CONFTEST_SMALL | {"markup_review_days": 28}  # the small economy, monthly reviews
 
 
 def markups(model) -> np.ndarray:

@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from abm import ProductionEconomy
-from abm.economy.market import NO_CHOICE, Offers, Shoppers, choose
+from abm.economy.market import NO_CHOICE, Offers, choose
 from abm.economy.taste import (
     GOLDEN_GAMMA,
     MIX_MULTIPLIERS,
@@ -30,6 +30,7 @@ from abm.economy.taste import (
     taste_shock,
     taste_uniform,
 )
+from tests.economy.test_market import shoppers
 
 MASK = 2**64 - 1
 
@@ -139,21 +140,6 @@ def test_shocks_are_independent_across_offers_and_the_outside_option():
 # ----------------------------------------------------------------------------------------------
 
 
-def shoppers(n, keys=None, wtp=100.0, scale=10.0) -> Shoppers:
-    """Shoppers who see price alone (no defects, no waiting, standard needs)."""
-    return Shoppers(
-        budget=np.full(n, 1e9),
-        willingness_to_pay=np.full(n, wtp),
-        logit_scale=np.full(n, scale),
-        defect_hassle=np.zeros(n),
-        impatience=np.zeros(n),
-        mismatch_cost=np.zeros(n),
-        custom=np.zeros(n, dtype=bool),
-        defect_belief=np.zeros((n, 2)),
-        taste_key=keys,
-    )
-
-
 def offers(prices) -> Offers:
     n = len(prices)
     return Offers(
@@ -181,14 +167,14 @@ def test_a_waiting_need_keeps_its_shock_for_an_offer_as_prices_and_offers_change
     n = 2000
     keys = random_keys(n, 1)
     day1 = choose(
-        shoppers(n, keys, wtp=1000),
+        shoppers(n, keys=keys, wtp=1000),
         offers([20.0]),
         0.5,
         np.random.default_rng(0),
         every_pair(n, [0]),
     )
     day2 = choose(
-        shoppers(n, keys, wtp=1000),
+        shoppers(n, keys=keys, wtp=1000),
         offers([30.0, 500.0]),
         0.5,
         np.random.default_rng(1),
@@ -217,7 +203,7 @@ def test_a_need_whose_outside_shock_beats_every_offer_does_not_buy_while_offers_
     n, days = 5000, 14
     prices, pairs = offers([95.0, 100.0]), every_pair(n, [0, 1])
     keys = random_keys(n, 2)
-    own = [choose(shoppers(n, keys), prices, 0.5, None, pairs).offer for _ in range(days)]
+    own = [choose(shoppers(n, keys=keys), prices, 0.5, None, pairs).offer for _ in range(days)]
     for chosen in own[1:]:
         np.testing.assert_array_equal(chosen, own[0])
     assert 0.2 < np.mean(own[0] == NO_CHOICE) < 0.6  # the case is not empty (seen: 0.29)
@@ -239,7 +225,7 @@ def test_no_purchase_above_willingness_to_pay_plus_taste_and_its_shares_by_hand(
     wtp + taste; with daily draws some are above."""
     n = 200_000
     prices, pairs = offers([100.0, 105.0]), every_pair(n, [0, 1])
-    own = choose(shoppers(n, random_keys(n, 4)), prices, 0.5, None, pairs)
+    own = choose(shoppers(n, keys=random_keys(n, 4)), prices, 0.5, None, pairs)
     s = 1 + 1 + math.exp(-0.5)
     assert s == pytest.approx(2.60653, abs=1e-5)
     buys = 1 - math.exp(-s)
